@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The lab: real components on this one machine.
+#   scripts/lab.sh up [COMPONENT...]      start (idempotent, waits until healthy)
+#   scripts/lab.sh down [COMPONENT...]    stop and remove everything it started
+#   scripts/lab.sh status [COMPONENT...]  exit 0 when all named components are healthy
+#   scripts/lab.sh site                   bootstrap, lab up, run playbooks/site.yml on inventories/lab
+# Components live in tests/lab/<name>.sh and answer up|down|status themselves.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+ALL_COMPONENTS=(netns neutron keystone hosts)
+verb="${1:-status}"; shift || true
+components=("$@"); [ "${#components[@]}" -gt 0 ] || components=("${ALL_COMPONENTS[@]}")
+
+run_component() {
+  local c="$1" v="$2"
+  [ -x "$REPO/tests/lab/$c.sh" ] || { echo "lab: no component '$c' (tests/lab/$c.sh)" >&2; return 2; }
+  "$REPO/tests/lab/$c.sh" "$v"
+}
+
+case "$verb" in
+  up|status)
+    for c in "${components[@]}"; do run_component "$c" "$verb"; done ;;
+  down)
+    rc=0
+    # reverse order: hosts use namespaces, so they go first
+    for (( i=${#components[@]}-1; i>=0; i-- )); do run_component "${components[$i]}" down || rc=1; done
+    exit $rc ;;
+  site)
+    "$REPO/scripts/bootstrap.sh"
+    "$0" up
+    cd "$REPO"
+    ansible-playbook -i inventories/lab playbooks/site.yml
+    echo
+    echo "Report: $REPO/reports/lab/ (index.html, report.md, junit.xml)"
+    echo "Tear the lab down with: sudo scripts/lab.sh down"
+    ;;
+  *) echo "usage: $0 up|down|status|site [component...]" >&2; exit 2 ;;
+esac
