@@ -1,0 +1,441 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Who may talk to whom, on what: the cluster's port model.
+
+Pure data and functions, no I/O and no knowledge of OpenStack, Talos, HAProxy or
+Kubernetes. Every port number of the baseline is written here once; renderers in the
+system packages turn the flows into security-group rules, Talos NetworkRuleConfig
+documents, HAProxy allowlists and NetworkPolicies.
+
+A flow says "source may open connections to destination on service". Peers are roles
+(resolved by each renderer: a security-group reference in OpenStack, node addresses in
+Talos) or named CIDR sets. Intra-cluster peers are always roles, never address pools:
+on Safespring the pools are shared between tenants.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+from collections import namedtuple
+
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
+
+# --- services -------------------------------------------------------------------------
+
+Service = namedtuple("Service", "name protocol port_min port_max description")
+# protocol: tcp | udp | icmp (ICMP echo of the flow's IP family) | vrrp (IP protocol 112)
+
+_SERVICE_LIST = [
+    Service("kube-apiserver", "tcp", 6443, 6443, "Kubernetes API server"),
+    Service("talos-apid", "tcp", 50000, 50000, "Talos API (apid)"),
+    Service("talos-trustd", "tcp", 50001, 50001, "Talos trustd"),
+    Service("etcd", "tcp", 2379, 2380, "etcd client and peer"),
+    Service("kubelet", "tcp", 10250, 10250, "kubelet API"),
+    Service("cilium-vxlan", "udp", 8472, 8472, "Cilium VXLAN overlay"),
+    Service("cilium-geneve", "udp", 6081, 6081, "Cilium Geneve overlay"),
+    Service("cilium-wireguard", "udp", 51871, 51871, "Cilium WireGuard encryption"),
+    Service("cilium-health", "tcp", 4240, 4240, "cilium-health probes"),
+    Service("cilium-health-icmp", "icmp", None, None, "cilium-health ICMP echo"),
+    Service("hubble-server", "tcp", 4244, 4244, "Hubble server (peer service for relay)"),
+    Service("kubespan", "udp", 51820, 51820, "Talos KubeSpan (WireGuard)"),
+    Service("nodeports", "tcp", 30000, 32767, "Kubernetes NodePort range"),
+    Service("http", "tcp", 80, 80, "HTTP ingress (redirects to HTTPS)"),
+    Service("https", "tcp", 443, 443, "HTTPS ingress"),
+    Service("haproxy-admin", "tcp", 8404, 8404, "HAProxy stats and Prometheus endpoint"),
+    Service("ssh", "tcp", 22, 22, "SSH (jump host and load-balancer administration)"),
+    Service("bgp", "tcp", 179, 179, "BGP session with the platform peer (anycast)"),
+    Service("bfd-multihop", "udp", 4784, 4784, "BFD for multihop BGP sessions"),
+    Service("vrrp", "vrrp", None, None, "VRRP between the load balancers (IP protocol 112)"),
+    Service("dns-udp", "udp", 53, 53, "DNS"),
+    Service("dns-tcp", "tcp", 53, 53, "DNS over TCP"),
+    Service("ntp", "udp", 123, 123, "NTP"),
+    Service("registry-https", "tcp", 443, 443, "container image registries"),
+    Service("oidc-https", "tcp", 443, 443, "OIDC issuer (Zitadel)"),
+]
+SERVICES = dict((s.name, s) for s in _SERVICE_LIST)
+
+VRRP_PROTOCOL_NUMBER = 112
+ICMP_ECHO_REQUEST = {4: 8, 6: 128}
+KUBEPRISM_PORT = 7445  # loopback only on every node: no rule needed, but Cilium values point at it
+
+# Services that must never be reachable from the whole Internet (lint, unless waived).
+SENSITIVE_SERVICES = ("etcd", "kubelet", "talos-trustd", "talos-apid", "nodeports", "kube-apiserver")
+
+# --- roles and peers ------------------------------------------------------------------
+
+ROLES = ("control_plane", "worker", "loadbalancer", "jump_host")
+NODE_ROLES = ("control_plane", "worker")
+WORLD_CIDRS = ("0.0.0.0/0", "::/0")
+
+Peer = namedtuple("Peer", "kind name cidrs")  # kind: role | cidrs
+
+
+def role(name):
+    return Peer("role", name, ())
+
+
+def cidrs(name, values):
+    return Peer("cidrs", name, tuple(values))
+
+
+Flow = namedtuple("Flow", "name service source destination")
+
+
+def flow_key(flow):
+    return (flow.destination.name, flow.service.name, flow.source.name)
+
+
+# --- cluster specification -------------------------------------------------------------
+
+_DEFAULTS = {
+    "name": None,
+    "ip_versions": [4, 6],
+    "cni": {"tunnel": "vxlan", "wireguard": True, "health": True, "hubble": True},
+    "talos": {"kubespan": False},
+    "loadbalancer": {
+        "ha_mode": "bgp",
+        "bgp_peers": ["169.254.169.254/32"],
+        "bfd": True,
+        "ingress_cidrs": list(WORLD_CIDRS),
+        "api_cidrs": [],
+        "nodeport_targets": ["worker"],
+    },
+    "jump_host": {"enabled": True, "admin_cidrs": []},
+    "egress": {"restrict": [], "dns": [], "ntp": [], "registries": [], "oidc_issuer": [], "extra": []},
+}
+
+_CHOICES = {
+    ("cni", "tunnel"): ("vxlan", "geneve", "native"),
+    ("loadbalancer", "ha_mode"): ("bgp", "vrrp", "none"),
+}
+
+
+def _cidr_list(values, field):
+    if not isinstance(values, (list, tuple)):
+        raise NetsecError("must be a list of CIDRs", field=field)
+    out = []
+    for i, value in enumerate(values):
+        out.append(normalize_cidr(value, field_path(field, i)))
+    return out
+
+
+def normalize_cidr(value, field):
+    """'10.1.2.3/8' -> '10.0.0.0/8'; a bare address becomes a host prefix."""
+    try:
+        return str(ipaddress.ip_network(str(value).strip(), strict=False))
+    except ValueError:
+        raise NetsecError("%r is not an IPv4/IPv6 address or CIDR" % (value,), field=field,
+                          fix="write it like 192.0.2.0/24 or 2001:db8::/64")
+
+
+def cidr_version(cidr):
+    return ipaddress.ip_network(cidr, strict=False).version
+
+
+class ClusterSpec(object):
+    """A validated cluster description; build it with ClusterSpec.from_dict()."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    @property
+    def name(self):
+        return self.data["name"]
+
+    @property
+    def ip_versions(self):
+        return tuple(self.data["ip_versions"])
+
+    @classmethod
+    def from_dict(cls, raw, field="cluster"):
+        if not isinstance(raw, dict):
+            raise NetsecError("must be a mapping", field=field)
+        unknown = set(raw) - set(_DEFAULTS)
+        if unknown:
+            raise NetsecError("unknown key(s) %s" % ", ".join(sorted(unknown)), field=field,
+                              fix="known keys: %s" % ", ".join(sorted(_DEFAULTS)))
+        data = {}
+        for key, default in _DEFAULTS.items():
+            value = raw.get(key)
+            if isinstance(default, dict):
+                value = value or {}
+                if not isinstance(value, dict):
+                    raise NetsecError("must be a mapping", field=field_path(field, key))
+                bad = set(value) - set(default)
+                if bad:
+                    raise NetsecError("unknown key(s) %s" % ", ".join(sorted(bad)), field=field_path(field, key),
+                                      fix="known keys: %s" % ", ".join(sorted(default)))
+                merged = dict(default)
+                merged.update(dict((k, v) for k, v in value.items() if v is not None))
+                data[key] = merged
+            else:
+                data[key] = default if value is None else value
+
+        name = data["name"]
+        if not name or not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
+            raise NetsecError("%r is not a valid cluster name" % (name,), field=field_path(field, "name"),
+                              fix="use letters, digits, '-' and '_'")
+        versions = data["ip_versions"]
+        if not isinstance(versions, list) or not versions or set(versions) - {4, 6}:
+            raise NetsecError("%r must be a non-empty list of 4 and/or 6" % (versions,), field=field_path(field, "ip_versions"))
+        for (section, key), choices in _CHOICES.items():
+            if data[section][key] not in choices:
+                raise NetsecError("%r is not one of %s" % (data[section][key], ", ".join(choices)),
+                                  field=field_path(field, section, key))
+        for section, key in (("cni", "wireguard"), ("cni", "health"), ("cni", "hubble"), ("talos", "kubespan"),
+                             ("loadbalancer", "bfd"), ("jump_host", "enabled")):
+            if not isinstance(data[section][key], bool):
+                raise NetsecError("must be true or false", field=field_path(field, section, key))
+        lb = data["loadbalancer"]
+        for key in ("bgp_peers", "ingress_cidrs", "api_cidrs"):
+            lb[key] = _cidr_list(lb[key], field_path(field, "loadbalancer", key))
+        if lb["ha_mode"] == "bgp" and not lb["bgp_peers"]:
+            raise NetsecError("bgp mode needs the platform's BGP peer address", field=field_path(field, "loadbalancer", "bgp_peers"))
+        for i, target in enumerate(lb["nodeport_targets"]):
+            if target not in NODE_ROLES:
+                raise NetsecError("%r is not a node role (%s)" % (target, ", ".join(NODE_ROLES)),
+                                  field=field_path(field, "loadbalancer", "nodeport_targets", i))
+        jump = data["jump_host"]
+        jump["admin_cidrs"] = _cidr_list(jump["admin_cidrs"], field_path(field, "jump_host", "admin_cidrs"))
+        egress = data["egress"]
+        for i, restricted in enumerate(egress["restrict"]):
+            if restricted not in ROLES:
+                raise NetsecError("%r is not a role (%s)" % (restricted, ", ".join(ROLES)), field=field_path(field, "egress", "restrict", i))
+        for key in ("dns", "ntp", "registries", "oidc_issuer"):
+            egress[key] = _cidr_list(egress[key], field_path(field, "egress", key))
+        extras = []
+        for i, extra in enumerate(egress["extra"]):
+            extras.append(_parse_extra_egress(extra, field_path(field, "egress", "extra", i)))
+        egress["extra"] = extras
+        return cls(data)
+
+
+def _parse_extra_egress(extra, field):
+    if not isinstance(extra, dict) or set(extra) - {"name", "protocol", "port", "port_max", "cidrs", "roles"}:
+        raise NetsecError("must be a mapping with name, protocol, port, [port_max], cidrs, [roles]", field=field)
+    name = extra.get("name")
+    if not name:
+        raise NetsecError("is required", field=field_path(field, "name"))
+    protocol = extra.get("protocol", "tcp")
+    if protocol not in ("tcp", "udp"):
+        raise NetsecError("%r is not tcp or udp" % (protocol,), field=field_path(field, "protocol"))
+    port = check_port(extra.get("port"), field_path(field, "port"))
+    port_max = check_port(extra.get("port_max", port), field_path(field, "port_max"))
+    if port_max < port:
+        raise NetsecError("%d is below port %d" % (port_max, port), field=field_path(field, "port_max"))
+    roles = extra.get("roles", list(NODE_ROLES))
+    for i, r in enumerate(roles):
+        if r not in ROLES:
+            raise NetsecError("%r is not a role" % (r,), field=field_path(field, "roles", i))
+    return {
+        "service": Service("egress-" + name, protocol, port, port_max, "declared egress: %s" % name),
+        "cidrs": _cidr_list(extra.get("cidrs") or [], field_path(field, "cidrs")),
+        "roles": list(roles),
+    }
+
+
+def check_port(value, field):
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise NetsecError("%r is not a port number" % (value,), field=field)
+    if port < 1 or port > 65535 or str(port) != str(value).strip():
+        raise NetsecError("%s is not a port (1-65535)" % (value,), field=field)
+    return port
+
+
+# --- flows ----------------------------------------------------------------------------
+
+def flows(spec):
+    """All allowed flows of a cluster, in a stable order. The heart of the baseline."""
+    if not isinstance(spec, ClusterSpec):
+        spec = ClusterSpec.from_dict(spec)
+    cni, talos, lb, jump, egress = spec["cni"], spec["talos"], spec["loadbalancer"], spec["jump_host"], spec["egress"]
+    CP, W, LB, JH = role("control_plane"), role("worker"), role("loadbalancer"), role("jump_host")
+    nodes = (CP, W)
+    admins = [JH] if jump["enabled"] else []
+    api_sources = admins + ([cidrs("api_cidrs", lb["api_cidrs"])] if lb["api_cidrs"] else [])
+    out = []
+
+    def add(service, sources, destinations, name=None):
+        for destination in destinations:
+            for source in sources:
+                out.append(Flow(name or service, SERVICES[service] if isinstance(service, str) else service, source, destination))
+
+    # The edge: the load balancers are the only entry to the cluster.
+    if lb["ingress_cidrs"]:
+        add("http", [cidrs("ingress_cidrs", lb["ingress_cidrs"])], [LB])
+        add("https", [cidrs("ingress_cidrs", lb["ingress_cidrs"])], [LB])
+    add("kube-apiserver", api_sources, [LB])
+    add("talos-apid", api_sources, [LB])
+    add("haproxy-admin", admins, [LB])
+    add("ssh", admins, [LB])
+    if lb["ha_mode"] == "vrrp":
+        add("vrrp", [LB], [LB])
+    elif lb["ha_mode"] == "bgp":
+        peer = cidrs("bgp_peer", lb["bgp_peers"])
+        # Either side may open the session; BFD control packets flow both ways.
+        add("bgp", [peer], [LB])
+        add("bgp", [LB], [peer])
+        if lb["bfd"]:
+            add("bfd-multihop", [peer], [LB])
+            add("bfd-multihop", [LB], [peer])
+    if jump["enabled"] and jump["admin_cidrs"]:
+        add("ssh", [cidrs("admin_cidrs", jump["admin_cidrs"])], [JH])
+
+    # Control plane.
+    add("kube-apiserver", [LB, CP, W], [CP])
+    add("talos-apid", admins + [LB, CP], [CP])
+    add("talos-trustd", [CP, W], [CP])
+    add("etcd", [CP], [CP])
+    # Workers: apid is reached through the control plane's apid proxy.
+    add("talos-apid", [CP], [W])
+
+    # Every node from every node.
+    add("kubelet", nodes, nodes)
+    if cni["tunnel"] != "native":
+        add("cilium-" + cni["tunnel"], nodes, nodes)
+    if cni["wireguard"]:
+        add("cilium-wireguard", nodes, nodes)
+    if cni["health"]:
+        add("cilium-health", nodes, nodes)
+        add("cilium-health-icmp", nodes, nodes)
+    if cni["hubble"]:
+        add("hubble-server", nodes, nodes)
+    if talos["kubespan"]:
+        add("kubespan", nodes, nodes)
+    add("nodeports", [LB], [role(r) for r in lb["nodeport_targets"]])
+
+    # Declared egress destinations (only rendered for roles whose egress is restricted).
+    restricted = [role(r) for r in egress["restrict"]]
+    restricted_nodes = [r for r in restricted if r.name in NODE_ROLES]
+    for service, key in (("dns-udp", "dns"), ("dns-tcp", "dns"), ("ntp", "ntp"),
+                         ("registry-https", "registries"), ("oidc-https", "oidc_issuer")):
+        if egress[key]:
+            add(service, restricted_nodes, [cidrs(key, egress[key])])
+    for extra in egress["extra"]:
+        if extra["cidrs"]:
+            add(extra["service"], [r for r in restricted if r.name in extra["roles"]],
+                [cidrs(extra["service"].name, extra["cidrs"])], name=extra["service"].name)
+    return _dedupe(out)
+
+
+def _dedupe(items):
+    seen, out = set(), []
+    for flow in items:
+        key = (flow.service.name, flow.source, flow.destination)
+        if key not in seen:
+            seen.add(key)
+            out.append(flow)
+    return out
+
+
+def ingress_flows(spec, destination_role):
+    """Flows into a role, grouped by service in model order: [(Service, [Peer, ...]), ...]."""
+    grouped = []
+    index = {}
+    for flow in flows(spec):
+        if flow.destination.kind == "role" and flow.destination.name == destination_role:
+            if flow.service.name not in index:
+                index[flow.service.name] = len(grouped)
+                grouped.append((flow.service, []))
+            grouped[index[flow.service.name]][1].append(flow.source)
+    return grouped
+
+
+def egress_restricted(spec, source_role):
+    return source_role in spec["egress"]["restrict"]
+
+
+def resolve(peer, addresses, field="addresses"):
+    """A peer as CIDRs: roles via `addresses` (role -> list of CIDRs/addresses), CIDR sets as they are."""
+    if peer.kind == "cidrs":
+        return list(peer.cidrs)
+    if peer.name not in addresses:
+        raise NetsecError("no addresses for role %r" % peer.name, field=field_path(field, peer.name),
+                          fix="list the %s hosts' addresses" % peer.name)
+    return _cidr_list(addresses[peer.name], field_path(field, peer.name))
+
+
+def filter_versions(cidr_values, versions):
+    return [c for c in cidr_values if cidr_version(c) in versions]
+
+
+# --- lint: sensitive services open to the world ----------------------------------------
+
+def _ranges_overlap(a_min, a_max, b_min, b_max):
+    return a_min <= b_max and b_min <= a_max
+
+
+def exposed_services(protocol, port_min, port_max):
+    """Sensitive services a rule with this protocol/port range would open.
+
+    protocol None / 'any' and missing ports mean 'everything'.
+    """
+    hits = []
+    for name in SENSITIVE_SERVICES:
+        service = SERVICES[name]
+        if protocol not in (None, "any", service.protocol):
+            continue
+        low = 1 if port_min is None else port_min
+        high = 65535 if port_max is None else port_max
+        if _ranges_overlap(low, high, service.port_min, service.port_max):
+            hits.append(name)
+    return hits
+
+
+def is_world(cidr):
+    if cidr is None:
+        return False
+    return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
+
+
+def lint(entries, waivers=None, field="waivers"):
+    """Refuse sensitive services open to 0.0.0.0/0 or ::/0 unless a named waiver allows it.
+
+    entries: dicts with field (where it came from, for the message), scope (e.g. the group
+    name), direction, protocol, port_min, port_max, remote (CIDR or None for group refs).
+    waivers: [{name, service, scope (optional), reason}]. Returns the list of violations as
+    NetsecError (empty when clean); unknown waiver services are errors too.
+    """
+    waivers = waivers or []
+    problems = []
+    for i, waiver in enumerate(waivers):
+        wfield = field_path(field, i)
+        if not isinstance(waiver, dict) or not waiver.get("name") or not waiver.get("reason"):
+            problems.append(NetsecError("a waiver needs a name and a reason", field=wfield))
+            continue
+        if waiver.get("service") not in SENSITIVE_SERVICES:
+            problems.append(NetsecError("%r is not a sensitive service (%s)" % (waiver.get("service"), ", ".join(SENSITIVE_SERVICES)),
+                                        field=field_path(wfield, "service")))
+    for entry in entries:
+        if entry.get("direction", "ingress") != "ingress" or not is_world(entry.get("remote")):
+            continue
+        for service in exposed_services(entry.get("protocol"), entry.get("port_min"), entry.get("port_max")):
+            if any(w.get("service") == service and w.get("scope") in (None, entry.get("scope")) for w in waivers):
+                continue
+            problems.append(NetsecError(
+                "opens %s (%s) to %s" % (service, _port_text(SERVICES[service]), entry.get("remote")),
+                field=entry.get("field"),
+                fix="restrict the source to the load balancers or admin CIDRs, or add a named waiver "
+                    "{name, service: %s, reason}" % service))
+    return problems
+
+
+def _port_text(service):
+    if service.port_min is None:
+        return service.protocol
+    if service.port_min == service.port_max:
+        return "%s/%d" % (service.protocol, service.port_min)
+    return "%s/%d-%d" % (service.protocol, service.port_min, service.port_max)
+
+
+def describe(flow):
+    """One line for humans: 'loadbalancer -> control_plane tcp/6443 (kube-apiserver)'."""
+    return "%s -> %s %s (%s)" % (flow.source.name, flow.destination.name, _port_text(flow.service), flow.service.name)
