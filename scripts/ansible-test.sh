@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# ansible-test needs the collection at .../ansible_collections/safespring/netsec and a pip
+# bootstrap it would download: give it a copy of the tree and a local stand-in bootstrap.
+#   scripts/ansible-test.sh [--leg default|latest] sanity|units [ansible-test args...]
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+leg=default
+if [ "${1:-}" = "--leg" ]; then leg="$2"; shift 2; fi
+
+case "$leg" in
+  default) py=3.11; test_venv="$VENV" ;;
+  latest)
+    # The newest ansible-core needs Python >= 3.12: use the newest interpreter there is.
+    py=""
+    for candidate in 3.13 3.12; do command -v "python$candidate" >/dev/null && { py=$candidate; break; }; done
+    if [ -z "$py" ]; then echo "ansible-test: leg 'latest' NOT POSSIBLE here: no python3.12/3.13 interpreter"; exit 0; fi
+    test_venv="$BUILD_DIR/venv-latest-py$py"
+    if [ ! -x "$test_venv/bin/ansible-test" ]; then
+      "python$py" -m venv "$test_venv"
+      "$test_venv/bin/pip" install -q --upgrade pip
+      "$test_venv/bin/pip" install -q -r "$REPO/requirements/latest.txt"
+    fi ;;
+  *) echo "unknown leg $leg" >&2; exit 2 ;;
+esac
+
+# The stand-in bootstrap, under every pip version ansible-test may ask for.
+pip_version=$("$test_venv/bin/python" - <<'PY'
+import inspect, re
+from ansible_test._internal import python_requirements
+print(" ".join(sorted(set(re.findall(r"pip='([0-9.]+)'", inspect.getsource(python_requirements.get_venv_packages))))))
+PY
+)
+mkdir -p "$HOME/.ansible/test/cache"
+for v in $pip_version; do cp "$REPO/scripts/ansible-test-get-pip.py" "$HOME/.ansible/test/cache/get_pip_${v//./_}.py"; done
+
+# Outside the repo: inside it, ansible-test would ask git and see only ignored files.
+at_root="${ANSIBLE_TEST_ROOT:-/tmp/safespring-netsec-ansible-test}/$leg"
+work="$at_root/ansible_collections/safespring/netsec"
+mkdir -p "$work"
+rsync -a --delete --exclude-from="$REPO/.gitignore" --exclude .git "$REPO/" "$work/"
+cd "$work"
+export ANSIBLE_COLLECTIONS_PATH="$at_root:$test_venv/lib/python$py/site-packages"
+echo "ansible-test leg=$leg python=$py ansible-core $("$test_venv/bin/python" -c "import ansible.release as r; print(r.__version__)")"
+"$test_venv/bin/ansible-test" "$@" --venv --python "$py" --color no

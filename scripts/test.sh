@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The whole test suite, in stages, each timed. Exit 0 only when every stage passed.
+#   sudo scripts/test.sh              everything (what CI runs)
+#   sudo scripts/test.sh unit lint    only the named stages
+# Stages: bootstrap unit sanity sanity-latest lint build lab integration molecule
+# The lab is started in the background while the static stages run, and torn down on exit.
+set -uo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$REPO"
+
+ALL_STAGES=(bootstrap unit sanity sanity-latest lint build lab integration molecule)
+stages=("$@"); [ "${#stages[@]}" -gt 0 ] || stages=("${ALL_STAGES[@]}")
+want() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+REPORT_DIR="$BUILD_DIR/test-results"
+rm -rf "$REPORT_DIR"; mkdir -p "$REPORT_DIR" "$LAB_DIR"
+declare -a SUMMARY=()
+failed=0
+T_ALL=$(date +%s)
+
+run_stage() {  # run_stage NAME COMMAND...
+  local name="$1"; shift
+  stage_start "$name"
+  "$@"
+  local rc=$?
+  stage_end "$rc"
+  SUMMARY+=("$(printf '%-14s %4ss  %s' "$name" "$(( $(date +%s) - STAGE_T0 ))" "$([ $rc = 0 ] && echo ok || echo "FAILED (rc=$rc)")")")
+  [ $rc = 0 ] || failed=1
+  return 0
+}
+
+lab_pid=""
+cleanup() {
+  [ -n "$lab_pid" ] && kill "$lab_pid" 2>/dev/null
+  if [ "${KEEP_LAB:-0}" != 1 ] && { want lab || want integration || want molecule; }; then
+    echo; echo "=== teardown: scripts/lab.sh down"
+    "$REPO/scripts/lab.sh" down > "$LAB_DIR/lab-down.log" 2>&1 || { echo "lab teardown reported errors:"; tail -20 "$LAB_DIR/lab-down.log"; }
+  fi
+}
+trap cleanup EXIT
+
+pytest_stage() {  # pytest_stage NAME PATHS...
+  local name="$1"; shift
+  python -m pytest -p no:cacheprovider --junitxml="$REPORT_DIR/$name.xml" "$@"
+  local rc=$?
+  # 5 = nothing collected: a stage whose paths hold no test yet is not a failure of the suite,
+  # but say so loudly so it cannot pass unnoticed.
+  if [ $rc = 5 ]; then echo "NOTE: stage $name collected no test"; return 0; fi
+  return $rc
+}
+
+if want bootstrap; then run_stage bootstrap "$REPO/scripts/bootstrap.sh"; fi
+. "$REPO/scripts/env.sh"
+
+if want lab || want integration || want molecule; then
+  # Slow to start (pip installs, image build): overlap with the static stages.
+  ( "$REPO/scripts/lab.sh" up neutron keystone netns > "$LAB_DIR/lab-up.log" 2>&1; echo $? > "$LAB_DIR/lab-up.rc" ) &
+  lab_pid=$!
+fi
+
+if want unit; then run_stage unit pytest_stage unit -q tests/unit; fi
+if want sanity; then
+  run_stage sanity "$REPO/scripts/ansible-test.sh" --leg default sanity
+  run_stage units "$REPO/scripts/ansible-test.sh" --leg default units
+fi
+if want sanity-latest; then
+  run_stage sanity-latest "$REPO/scripts/ansible-test.sh" --leg latest sanity
+  run_stage units-latest "$REPO/scripts/ansible-test.sh" --leg latest units
+fi
+if want lint; then run_stage lint "$REPO/scripts/lint.sh"; fi
+if want build; then run_stage build "$REPO/scripts/build.sh"; fi
+
+lab_ready() {
+  if [ -n "$lab_pid" ]; then wait "$lab_pid"; lab_pid=""; fi
+  local rc; rc=$(cat "$LAB_DIR/lab-up.rc" 2>/dev/null || echo 1)
+  [ "$rc" = 0 ] || { echo "lab did not come up:"; tail -40 "$LAB_DIR/lab-up.log"; }
+  return "$rc"
+}
+lab_stage() { lab_ready && pytest_stage lab -q -m 'not live' tests/lab; }
+if want lab; then run_stage lab lab_stage; fi
+if want integration; then
+  want lab || lab_ready || true
+  run_stage integration pytest_stage integration -q -m 'not live' tests/integration
+fi
+if want molecule; then run_stage molecule "$REPO/scripts/molecule.sh"; fi
+
+echo
+echo "=== summary (total $(( $(date +%s) - T_ALL ))s)"
+printf '%s\n' "${SUMMARY[@]}"
+python - "$REPORT_DIR" <<'PY'
+import glob, sys
+import xml.etree.ElementTree as ET
+t = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for path in glob.glob(sys.argv[1] + "/*.xml"):
+    root = ET.parse(path).getroot()
+    for suite in ([root] if root.tag == "testsuite" else root.iter("testsuite")):
+        for k in t:
+            t[k] += int(suite.get(k, 0))
+failed = t["failures"] + t["errors"]
+print("pytest total: %d passed, %d failed, %d skipped" % (t["tests"] - failed - t["skipped"], failed, t["skipped"]))
+PY
+exit $failed
