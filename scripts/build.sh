@@ -20,6 +20,6 @@ RUN_ANSIBLE_TEST = False
 RUN_ANSIBLE_LINT = True
 CHECK_REQUIRED_TAGS = False
 CFG
-GALAXY_IMPORTER_CONFIG="$BUILD_DIR/galaxy-importer.cfg" python -m galaxy_importer.main "$tarball" > "$BUILD_DIR/galaxy-importer.log" 2>&1 || { tail -40 "$BUILD_DIR/galaxy-importer.log"; exit 1; }
+(cd "$BUILD_DIR" && GALAXY_IMPORTER_CONFIG="$BUILD_DIR/galaxy-importer.cfg" python -m galaxy_importer.main "$tarball" > "$BUILD_DIR/galaxy-importer.log" 2>&1) || { tail -40 "$BUILD_DIR/galaxy-importer.log"; exit 1; }
 if grep -E "^(WARNING|ERROR)" "$BUILD_DIR/galaxy-importer.log"; then echo "galaxy-importer reported findings (above)"; exit 1; fi
 tail -3 "$BUILD_DIR/galaxy-importer.log"
