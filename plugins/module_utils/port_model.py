@@ -102,6 +102,9 @@ _DEFAULTS = {
         "ingress_cidrs": list(WORLD_CIDRS),
         "api_cidrs": [],
         "nodeport_targets": ["worker"],
+        # VRRP mode: the virtual addresses keepalived moves between the LBs (each LB port
+        # must allow them, e.g. Neutron allowed_address_pairs).
+        "vrrp_addresses": [],
     },
     "jump_host": {"enabled": True, "admin_cidrs": []},
     "egress": {"restrict": [], "dns": [], "ntp": [], "registries": [], "oidc_issuer": [], "extra": []},
@@ -193,7 +196,7 @@ class ClusterSpec(object):
             if not isinstance(data[section][key], bool):
                 raise NetsecError("must be true or false", field=field_path(field, section, key))
         lb = data["loadbalancer"]
-        for key in ("bgp_peers", "ingress_cidrs", "api_cidrs"):
+        for key in ("bgp_peers", "ingress_cidrs", "api_cidrs", "vrrp_addresses"):
             lb[key] = _cidr_list(lb[key], field_path(field, "loadbalancer", key))
         if lb["ha_mode"] == "bgp" and not lb["bgp_peers"]:
             raise NetsecError("bgp mode needs the platform's BGP peer address", field=field_path(field, "loadbalancer", "bgp_peers"))

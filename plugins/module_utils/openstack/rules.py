@@ -1,0 +1,602 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Security-group rules: normalisation, identity and the pure sync plan (no I/O).
+
+The plan answers, for an environment's set of groups: which groups to create, update
+or delete, and per group which rules to create, delete or keep. It is computed before
+anything changes, shown as a diff, and is all check mode does.
+
+Rule identity (`rule_key`) is at least as coarse as Neutron's own duplicate check
+(neutron/db/securitygroups_db.py `_rule_to_key`): protocol names and numbers are one,
+0.0.0.0/0 and ::/0 are "any", 1-65535 is "all ports", legacy IPv6 ICMP names are
+ipv6-icmp; on top of that a CIDR is reduced to its network address (Neutron keeps
+10.1.2.3/8 and 10.0.0.0/8 apart). So a rule we decide to create can never be a
+duplicate in Neutron's eyes, and equivalent live spellings are kept, not replaced.
+Descriptions are not part of the identity: Neutron rules are immutable and a
+replacement would either collide (409) or open a gap.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+from collections import namedtuple
+
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
+
+# IANA names Neutron accepts (neutron_lib.constants.IP_PROTOCOL_MAP) -> number.
+PROTOCOLS = {
+    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "icmp": 1, "igmp": 2, "ipip": 4,
+    "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60,
+    "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17,
+    "udplite": 136, "vrrp": 112,
+}
+PROTOCOL_ALIASES = {"icmpv6": "ipv6-icmp", "icmp6": "ipv6-icmp"}
+PROTOCOL_NAMES = dict((num, name) for name, num in PROTOCOLS.items())
+PORT_PROTOCOLS = (6, 17, 33, 132, 136)  # tcp udp dccp sctp udplite
+ICMP_PROTOCOLS = (1, 58)
+IPV6_ONLY_PROTOCOLS = (41, 43, 44, 58, 59, 60)
+ANY_WORDS = ("any", "all", "-1", "")
+DIRECTIONS = ("ingress", "egress")
+ETHERTYPES = {"ipv4": "IPv4", "4": "IPv4", "ipv6": "IPv6", "6": "IPv6"}
+
+RULE_FIELDS = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
+               "remote_ip_prefix", "remote_group", "remote_group_id", "description", "port")
+
+# A rule as we compare it. protocol is the name Neutron stores for known protocols, else
+# the number as a string; remote_group is a group NAME of the environment (None if the
+# rule has none), remote_group_id an id outside the environment.
+Rule = namedtuple("Rule", "direction ethertype protocol port_range_min port_range_max "
+                          "remote_ip_prefix remote_group remote_group_id remote_address_group_id description")
+
+
+# --- normalisation --------------------------------------------------------------------
+
+def _is_any(value):
+    return value is None or (not isinstance(value, bool) and str(value).strip().lower() in ANY_WORDS)
+
+
+def normalize_protocol(value, field):
+    """-> protocol number (int) or None for any; names, aliases and numbers are one."""
+    if _is_any(value):
+        return None
+    if isinstance(value, bool):
+        raise NetsecError("%r is not a protocol" % (value,), field=field)
+    text = str(value).strip().lower()
+    text = PROTOCOL_ALIASES.get(text, text)
+    if text in PROTOCOLS:
+        return PROTOCOLS[text]
+    if text.isdigit() and 0 <= int(text) <= 255:
+        # 0 is "any" for Neutron (hopopt/ip); refuse it so nobody opens everything by accident.
+        if int(text) == 0:
+            raise NetsecError("0 is ambiguous", field=field, fix="write 'any' to allow every protocol")
+        return int(text)
+    raise NetsecError("%r is not a known protocol" % (value,), field=field,
+                      fix="use any, a number 1-255 or one of %s" % ", ".join(sorted(PROTOCOLS)))
+
+
+def protocol_api_value(number):
+    """The value we send and show: the IANA name Neutron knows, else the number as text."""
+    if number is None:
+        return None
+    return PROTOCOL_NAMES.get(number, str(number))
+
+
+def _int_or_none(value, field, what):
+    if _is_any(value):
+        return None
+    if isinstance(value, bool):
+        raise NetsecError("%r is not %s" % (value, what), field=field)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise NetsecError("%r is not %s" % (value, what), field=field)
+    return number
+
+
+def normalize_ports(protocol, raw_min, raw_max, field_min, field_max):
+    """-> (port_range_min, port_range_max) in Neutron's canonical form.
+
+    Ports protocols: 1-65535, max defaults to min, the full range is None/None.
+    ICMP: min is the type, max the code (0-255 each; a code needs a type).
+    Others: no ports at all.
+    """
+    low = _int_or_none(raw_min, field_min, "a port number")
+    high = _int_or_none(raw_max, field_max, "a port number")
+    if protocol in PORT_PROTOCOLS:
+        if low is None and high is None:
+            return None, None
+        if low is None:
+            raise NetsecError("port_range_max without port_range_min", field=field_min, fix="set both, or neither for all ports")
+        if high is None:
+            high = low
+        for value, fld in ((low, field_min), (high, field_max)):
+            if value < 1 or value > 65535:
+                raise NetsecError("%d is not a port (1-65535)" % value, field=fld)
+        if low > high:
+            raise NetsecError("%d is above port_range_max %d" % (low, high), field=field_min, fix="swap them")
+        if (low, high) == (1, 65535):
+            return None, None  # Neutron stores the full range as None/None
+        return low, high
+    if protocol in ICMP_PROTOCOLS:
+        for value, fld, what in ((low, field_min, "ICMP type"), (high, field_max, "ICMP code")):
+            if value is not None and (value < 0 or value > 255):
+                raise NetsecError("%d is not an %s (0-255)" % (value, what), field=fld)
+        if low is None and high is not None:
+            raise NetsecError("an ICMP code needs a type", field=field_min, fix="set port_range_min to the ICMP type")
+        return low, high
+    if low is not None or high is not None:
+        name = "any protocol" if protocol is None else protocol_api_value(protocol)
+        raise NetsecError("%s has no ports" % name, field=field_min if low is not None else field_max,
+                          fix="ports need tcp, udp, sctp, dccp or udplite; ICMP takes type/code here")
+    return None, None
+
+
+def normalize_cidr(value, field):
+    try:
+        return str(ipaddress.ip_network(str(value).strip(), strict=False))
+    except ValueError:
+        raise NetsecError("%r is not an IPv4/IPv6 address or CIDR" % (value,), field=field,
+                          fix="write it like 192.0.2.0/24 or 2001:db8::/64")
+
+
+def _ethertype(value, field):
+    key = str(value).strip().lower()
+    if key not in ETHERTYPES:
+        raise NetsecError("%r is not IPv4 or IPv6" % (value,), field=field)
+    return ETHERTYPES[key]
+
+
+def _split_port(value, field):
+    """`port: 443` or `port: "30000-32767"` -> (min, max)."""
+    if _is_any(value):
+        return None, None
+    text = str(value).strip()
+    if re.match(r"^\d+\s*-\s*\d+$", text):
+        low, high = text.split("-")
+        return low.strip(), high.strip()
+    if re.match(r"^\d+$", text):
+        return text, text
+    raise NetsecError("%r is not a port or a range like 30000-32767" % (value,), field=field)
+
+
+def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
+    """A user's rule (dict) -> Rule, or NetsecError naming the field. No I/O.
+
+    group_names: the environment's group names a `remote_group` may name.
+    """
+    if not isinstance(raw, dict):
+        raise NetsecError("must be a mapping", field=field)
+    unknown = set(raw) - set(RULE_FIELDS) - {"ether_type"}
+    if unknown:
+        raise NetsecError("unknown key(s) %s" % ", ".join(sorted(unknown)), field=field,
+                          fix="known keys: %s" % ", ".join(RULE_FIELDS))
+    direction = str(raw.get("direction") or "ingress").lower()
+    if direction not in DIRECTIONS:
+        raise NetsecError("%r is not ingress or egress" % (raw.get("direction"),), field=field_path(field, "direction"))
+
+    prefix = raw.get("remote_ip_prefix")
+    if prefix is not None and str(prefix).strip() != "":
+        prefix = normalize_cidr(prefix, field_path(field, "remote_ip_prefix"))
+    else:
+        prefix = None
+    remote_group = raw.get("remote_group") or None
+    remote_group_id = raw.get("remote_group_id") or None
+    remotes = [k for k, v in (("remote_ip_prefix", prefix), ("remote_group", remote_group), ("remote_group_id", remote_group_id)) if v]
+    if len(remotes) > 1:
+        raise NetsecError("%s are mutually exclusive" % " and ".join(remotes), field=field_path(field, remotes[1]))
+    if remote_group is not None and remote_group not in group_names:
+        raise NetsecError("%r is not a group of this environment" % (remote_group,), field=field_path(field, "remote_group"),
+                          fix="name one of %s, or give remote_group_id for a group managed elsewhere"
+                              % (", ".join(sorted(group_names)) or "(none)"))
+
+    ether_raw = raw.get("ethertype", raw.get("ether_type"))
+    ethertype = _ethertype(ether_raw, field_path(field, "ethertype")) if ether_raw else None
+    if prefix is not None:
+        derived = "IPv%d" % ipaddress.ip_network(prefix).version
+        if ethertype and ethertype != derived:
+            raise NetsecError("%s contradicts remote_ip_prefix %s" % (ethertype, prefix), field=field_path(field, "ethertype"),
+                              fix="drop ethertype: it follows from the CIDR")
+        ethertype = derived
+    ethertype = ethertype or default_ethertype
+
+    protocol = normalize_protocol(raw.get("protocol"), field_path(field, "protocol"))
+    if ethertype == "IPv6" and protocol == 1:
+        protocol = 58  # Neutron turns IPv6 "icmp" into ipv6-icmp
+    if ethertype == "IPv4" and protocol in IPV6_ONLY_PROTOCOLS:
+        raise NetsecError("%s is an IPv6 protocol but the rule is IPv4" % protocol_api_value(protocol),
+                          field=field_path(field, "protocol"), fix="use icmp for IPv4 or set ethertype IPv6")
+
+    raw_min, raw_max = raw.get("port_range_min"), raw.get("port_range_max")
+    if raw.get("port") is not None:
+        if raw_min is not None or raw_max is not None:
+            raise NetsecError("port and port_range_min/max are mutually exclusive", field=field_path(field, "port"))
+        raw_min, raw_max = _split_port(raw.get("port"), field_path(field, "port"))
+    low, high = normalize_ports(protocol, raw_min, raw_max,
+                                field_path(field, "port_range_min"), field_path(field, "port_range_max"))
+    description = raw.get("description")
+    return Rule(direction, ethertype, protocol, low, high, prefix, remote_group, remote_group_id, None,
+                "" if description is None else str(description))
+
+
+def live_rule(api_rule, names_by_id):
+    """A rule as Neutron returns it -> Rule (remote groups of the environment by name)."""
+    ethertype = api_rule.get("ethertype") or "IPv4"
+    try:
+        protocol = normalize_protocol(api_rule.get("protocol"), "protocol")
+    except NetsecError:
+        protocol = str(api_rule.get("protocol"))  # unknown to us: compare verbatim
+    if ethertype == "IPv6" and protocol == 1:
+        protocol = 58
+    prefix = api_rule.get("remote_ip_prefix")
+    if prefix:
+        prefix = normalize_cidr(prefix, "remote_ip_prefix")
+    low, high = api_rule.get("port_range_min"), api_rule.get("port_range_max")
+    if protocol in PORT_PROTOCOLS and (low, high) == (1, 65535):
+        low = high = None
+    remote_id = api_rule.get("remote_group_id")
+    remote_name = names_by_id.get(remote_id) if remote_id else None
+    return Rule(api_rule.get("direction"), ethertype, protocol, low, high, prefix,
+                remote_name, None if remote_name else remote_id, api_rule.get("remote_address_group_id"),
+                api_rule.get("description") or "")
+
+
+def _world(prefix):
+    return prefix is not None and ipaddress.ip_network(prefix).prefixlen == 0
+
+
+def rule_key(rule):
+    """Identity of a rule: two rules with one key are the same rule to Neutron's data path."""
+    prefix = None if _world(rule.remote_ip_prefix) else rule.remote_ip_prefix
+    return (rule.direction, rule.ethertype, rule.protocol, rule.port_range_min, rule.port_range_max, prefix,
+            rule.remote_group, rule.remote_group_id, rule.remote_address_group_id)
+
+
+def api_body(rule, group_id, ids_by_name):
+    """The POST body of one rule (remote groups of the environment resolved to ids)."""
+    body = {
+        "security_group_id": group_id,
+        "direction": rule.direction,
+        "ethertype": rule.ethertype,
+        "protocol": protocol_api_value(rule.protocol) if isinstance(rule.protocol, int) or rule.protocol is None else rule.protocol,
+        "port_range_min": rule.port_range_min,
+        "port_range_max": rule.port_range_max,
+        "remote_ip_prefix": rule.remote_ip_prefix,
+    }
+    if rule.remote_group:
+        body["remote_group_id"] = ids_by_name[rule.remote_group]
+    elif rule.remote_group_id:
+        body["remote_group_id"] = rule.remote_group_id
+    if rule.remote_address_group_id:
+        body["remote_address_group_id"] = rule.remote_address_group_id
+    if rule.description:
+        body["description"] = rule.description
+    return dict((k, v) for k, v in body.items() if v is not None)
+
+
+# --- readable form ----------------------------------------------------------------------
+
+def _ports_text(rule):
+    proto = rule.protocol
+    if proto is None:
+        return "any"
+    name = protocol_api_value(proto) if isinstance(proto, int) else proto
+    if proto in ICMP_PROTOCOLS:
+        if rule.port_range_min is None:
+            return name
+        text = "%s type %d" % (name, rule.port_range_min)
+        if rule.port_range_max is not None:
+            text += " code %d" % rule.port_range_max
+        return text
+    if proto in PORT_PROTOCOLS:
+        if rule.port_range_min is None:
+            return "%s/any" % name
+        if rule.port_range_min == rule.port_range_max:
+            return "%s/%d" % (name, rule.port_range_min)
+        return "%s/%d-%d" % (name, rule.port_range_min, rule.port_range_max)
+    return name
+
+
+def _remote_text(rule):
+    if rule.remote_group:
+        return "group %s" % rule.remote_group
+    if rule.remote_group_id:
+        return "group id %s" % rule.remote_group_id
+    if rule.remote_address_group_id:
+        return "address group %s" % rule.remote_address_group_id
+    return rule.remote_ip_prefix or "any"
+
+
+def describe(rule):
+    """`ingress tcp/6443 from group c1-loadbalancer (IPv4)`."""
+    word = "from" if rule.direction == "ingress" else "to"
+    return "%s %s %s %s (%s)" % (rule.direction, _ports_text(rule), word, _remote_text(rule), rule.ethertype)
+
+
+# --- protected rules -----------------------------------------------------------------------
+
+def compile_protected(markers, field="protected_rules"):
+    """markers: {descriptions: [regex], tags: [name]} -> predicate(api_rule) -> bool.
+
+    Neutron has no tags on rules; a tag matches the rule's `tags` where a cloud returns
+    them, and a `[name]` token in the description everywhere.
+    """
+    markers = markers or {}
+    patterns = []
+    for i, text in enumerate(markers.get("descriptions") or []):
+        try:
+            patterns.append(re.compile(text))
+        except re.error as exc:
+            raise NetsecError("%r is not a regular expression: %s" % (text, exc), field=field_path(field, "descriptions", i))
+    tags = list(markers.get("tags") or [])
+
+    def protected(api_rule):
+        description = api_rule.get("description") or ""
+        if any(p.search(description) for p in patterns):
+            return True
+        rule_tags = api_rule.get("tags") or []
+        return any(t in rule_tags or ("[%s]" % t) in description for t in tags)
+    return protected
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+class DesiredGroup(namedtuple("DesiredGroup", "name state description stateful tags rules field rule_fields")):
+    """A group as wanted. rule_fields: where each rule came from (for errors); None means
+    `<field>.rules[j]`."""
+    __slots__ = ()
+
+    def rule_field(self, j):
+        if self.rule_fields is not None:
+            return self.rule_fields[j]
+        return field_path(self.field, "rules", j)
+
+
+class GroupPlan(object):
+    """What one group needs. Lists hold Rule (to create) or (api_rule, Rule) pairs (live)."""
+
+    def __init__(self, name, state):
+        self.name = name
+        self.state = state
+        self.id = None
+        self.create_group = False
+        self.delete_group = False
+        self.update = {}
+        self.set_tags = None
+        self.to_create = []
+        self.to_delete = []      # live rules not wanted
+        self.duplicates = []     # live copies of a kept rule
+        self.protected = []      # live rules not wanted but protected
+        self.keep = []
+        self.before = []         # describe() lines
+        self.after = []
+
+    @property
+    def changed(self):
+        return bool(self.create_group or self.delete_group or self.update or self.set_tags is not None
+                    or self.to_create or self.to_delete or self.duplicates)
+
+    def deletions(self):
+        return self.to_delete + self.duplicates
+
+
+class Plan(object):
+    def __init__(self, groups):
+        self.groups = groups
+
+    @property
+    def changed(self):
+        return any(g.changed for g in self.groups)
+
+    def group(self, name):
+        for g in self.groups:
+            if g.name == name:
+                return g
+        raise KeyError(name)
+
+    def diff(self):
+        """One Ansible diff per changed group: sorted describe() lines before and after."""
+        out = []
+        for g in self.groups:
+            if not g.changed:
+                continue
+            before = "" if g.create_group else "\n".join(sorted(g.before)) + "\n"
+            after = "" if g.delete_group else "\n".join(sorted(g.after)) + "\n"
+            out.append({"before_header": "security group %s" % g.name, "after_header": "security group %s" % g.name,
+                        "before": before, "after": after})
+        return out
+
+    def summary(self):
+        """Counts for messages and benchmarks."""
+        return {
+            "groups_created": sum(1 for g in self.groups if g.create_group),
+            "groups_deleted": sum(1 for g in self.groups if g.delete_group),
+            "rules_created": sum(len(g.to_create) for g in self.groups),
+            "rules_deleted": sum(len(g.deletions()) for g in self.groups),
+        }
+
+
+def _live_group_rules(live_group, names_by_id):
+    return [(r, live_rule(r, names_by_id)) for r in live_group.get("security_group_rules") or []]
+
+
+def plan_group(desired, live_group, names_by_id, protected, new_group_rules=()):
+    """Plan one group. live_group: the API dict or None; new_group_rules: API-shaped rules a
+    new group is born with (the cloud's defaults), so check mode predicts their fate too."""
+    gp = GroupPlan(desired.name, desired.state)
+    if live_group is None:
+        if desired.state == "absent":
+            return gp
+        gp.create_group = True
+        live_pairs = [(r, live_rule(r, names_by_id)) for r in new_group_rules]
+    else:
+        gp.id = live_group["id"]
+        live_pairs = _live_group_rules(live_group, names_by_id)
+    gp.before = [describe(rule) for _, rule in live_pairs]
+
+    if desired.state == "absent":
+        gp.delete_group = True
+        return gp
+
+    if live_group is not None:
+        if desired.description is not None and (live_group.get("description") or "") != desired.description:
+            gp.update["description"] = desired.description
+        if desired.stateful is not None and live_group.get("stateful", True) != desired.stateful:
+            gp.update["stateful"] = desired.stateful
+        if desired.tags is not None and sorted(live_group.get("tags") or []) != sorted(desired.tags):
+            gp.set_tags = sorted(desired.tags)
+    elif desired.tags:
+        gp.set_tags = sorted(desired.tags)
+
+    by_key = {}
+    for api_rule, rule in live_pairs:
+        by_key.setdefault(rule_key(rule), []).append((api_rule, rule))
+    wanted = {}
+    for rule in desired.rules:
+        wanted.setdefault(rule_key(rule), rule)  # first spelling wins; later ones are the same rule
+
+    for key, rule in wanted.items():
+        copies = by_key.get(key)
+        if not copies:
+            gp.to_create.append(rule)
+            continue
+        # Keep a protected copy if there is one, else the oldest-looking (first listed).
+        copies = sorted(copies, key=lambda pair: 0 if protected(pair[0]) else 1)
+        gp.keep.append(copies[0])
+        for pair in copies[1:]:
+            (gp.protected if protected(pair[0]) else gp.duplicates).append(pair)
+    for key, copies in by_key.items():
+        if key in wanted:
+            continue
+        for pair in copies:
+            (gp.protected if protected(pair[0]) else gp.to_delete).append(pair)
+
+    gp.after = [describe(rule) for _, rule in gp.keep + gp.protected] + [describe(rule) for rule in gp.to_create]
+    return gp
+
+
+def plan(desired_groups, live_groups, protected=None, new_group_rules=(), external_names=None):
+    """The environment's plan.
+
+    desired_groups: [DesiredGroup] (rules already normalised, remote groups by name).
+    live_groups: {name: API dict with security_group_rules} of the environment's groups.
+    external_names: {id: name} of other live groups, to show ids readably (optional).
+    """
+    protected = protected or (lambda api_rule: False)
+    names_by_id = dict(external_names or {})
+    for name, group in live_groups.items():
+        names_by_id[group["id"]] = name
+    # Remote groups of the environment compare by name; ids of groups outside it stay ids.
+    env_names = set(g.name for g in desired_groups)
+    env_ids = dict((i, n) for i, n in names_by_id.items() if n in env_names)
+    plans = []
+    for desired in desired_groups:
+        gp = plan_group(desired, live_groups.get(desired.name), env_ids, protected, new_group_rules)
+        plans.append(gp)
+    return Plan(plans)
+
+
+# --- input parsing (module and role share it) -------------------------------------------
+
+GROUP_KEYS = ("name", "state", "description", "stateful", "tags", "rules")
+
+
+def parse_groups(raw_groups, field="security_groups", known_names=()):
+    """User groups -> [DesiredGroup]; every error names its field. No I/O.
+
+    known_names: other groups of the environment (rendered ones) a remote_group may name.
+    """
+    if not isinstance(raw_groups, list):
+        raise NetsecError("must be a list of groups", field=field)
+    names = []
+    for i, group in enumerate(raw_groups):
+        gfield = field_path(field, i)
+        if not isinstance(group, dict):
+            raise NetsecError("must be a mapping", field=gfield)
+        unknown = set(group) - set(GROUP_KEYS)
+        if unknown:
+            raise NetsecError("unknown key(s) %s" % ", ".join(sorted(unknown)), field=gfield,
+                              fix="known keys: %s" % ", ".join(GROUP_KEYS))
+        name = group.get("name")
+        if not name or not isinstance(name, str):
+            raise NetsecError("a group needs a name", field=field_path(gfield, "name"))
+        if name in names:
+            raise NetsecError("%r is listed twice" % name, field=field_path(gfield, "name"), fix="merge the two entries")
+        names.append(name)
+    present = [g["name"] for g in raw_groups if (g.get("state") or "present") == "present"] + list(known_names)
+    out = []
+    for i, group in enumerate(raw_groups):
+        gfield = field_path(field, i)
+        state = group.get("state") or "present"
+        if state not in ("present", "absent"):
+            raise NetsecError("%r is not present or absent" % (state,), field=field_path(gfield, "state"))
+        rules = []
+        raw_rules = group.get("rules") or []
+        if not isinstance(raw_rules, list):
+            raise NetsecError("must be a list of rules", field=field_path(gfield, "rules"))
+        if state == "present":
+            for j, raw in enumerate(raw_rules):
+                rules.append(normalize_rule(raw, field_path(gfield, "rules", j), present))
+        tags = group.get("tags")
+        if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags)):
+            raise NetsecError("must be a list of non-empty strings", field=field_path(gfield, "tags"))
+        stateful = group.get("stateful")
+        if stateful is not None and not isinstance(stateful, bool):
+            raise NetsecError("must be true or false", field=field_path(gfield, "stateful"))
+        out.append(DesiredGroup(group["name"], state, group.get("description"), stateful, tags, rules, gfield, None))
+    return out
+
+
+def _lint_remote(rule):
+    # A rule with no remote at all admits every address of its ethertype.
+    if rule.remote_ip_prefix or rule.remote_group or rule.remote_group_id or rule.remote_address_group_id:
+        return rule.remote_ip_prefix
+    return "0.0.0.0/0" if rule.ethertype == "IPv4" else "::/0"
+
+
+def merge_groups(base, extra):
+    """Rendered groups + the user's groups: a user group of the same name adds its rules
+    (and overrides description, stateful, tags, state); others are appended."""
+    out = [g for g in base]
+    index = dict((g.name, i) for i, g in enumerate(out))
+    for group in extra:
+        if group.name not in index:
+            out.append(group)
+            continue
+        i = index[group.name]
+        old = out[i]
+        fields = [old.rule_field(j) for j in range(len(old.rules))] + [group.rule_field(j) for j in range(len(group.rules))]
+        out[i] = DesiredGroup(old.name, group.state if group.state == "absent" else old.state,
+                              group.description if group.description is not None else old.description,
+                              group.stateful if group.stateful is not None else old.stateful,
+                              group.tags if group.tags is not None else old.tags,
+                              [] if group.state == "absent" else list(old.rules) + list(group.rules),
+                              old.field, None if group.state == "absent" else fields)
+    return out
+
+
+def check_remote_groups(groups):
+    """After merging: no rule may reference a group of the environment that is to be absent."""
+    absent = set(g.name for g in groups if g.state == "absent")
+    for group in groups:
+        for j, rule in enumerate(group.rules):
+            if rule.remote_group in absent:
+                raise NetsecError("%r is to be deleted (state absent)" % rule.remote_group,
+                                  field=field_path(group.rule_field(j), "remote_group"),
+                                  fix="drop the rule or keep the group")
+
+
+def lint_entries(desired_groups):
+    """Entries for port_model.lint(): ingress rules open to a world CIDR, with their field."""
+    entries = []
+    for group in desired_groups:
+        for j, rule in enumerate(group.rules):
+            entries.append({
+                "field": group.rule_field(j), "scope": group.name, "direction": rule.direction,
+                "protocol": protocol_api_value(rule.protocol), "port_min": rule.port_range_min,
+                "port_max": rule.port_range_max, "remote": _lint_remote(rule),
+            })
+    return entries
