@@ -179,14 +179,14 @@ _LIST_FIELDS = ("redirectUris", "responseTypes", "grantTypes", "postLogoutRedire
 
 
 def oidc_view(app):
-    """The managed part of a live App's oidcConfig (defaults filled as Zitadel omits them)."""
+    """The managed part of a live App's oidcConfig; protojson omits zero values, so fill them."""
     if app is None:
         return None
     cfg = app.get("oidcConfig") or {}
     view = {
         "redirectUris": list(cfg.get("redirectUris") or []),
-        "responseTypes": list(cfg.get("responseTypes") or ["OIDC_RESPONSE_TYPE_CODE"]),
-        "grantTypes": list(cfg.get("grantTypes") or ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"]),
+        "responseTypes": list(cfg.get("responseTypes") or []),
+        "grantTypes": list(cfg.get("grantTypes") or []),
         "appType": cfg.get("appType", "OIDC_APP_TYPE_WEB"),
         "authMethodType": cfg.get("authMethodType", "OIDC_AUTH_METHOD_TYPE_BASIC"),
         "postLogoutRedirectUris": list(cfg.get("postLogoutRedirectUris") or []),
