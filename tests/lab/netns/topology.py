@@ -4,9 +4,11 @@
     topology.py shell              shell assignments for tests/lab/netns.sh and hosts.sh
     topology.py bird-conf LAB_DIR  the router's bird.conf (rendered from router-bird.conf)
 
-The tests load it with load() so that no address is written twice.
+The tests load it with load() so that no address is written twice. LAB_TOPOLOGY names
+another topology file (the teardown tests bring up a renamed scratch copy next to the lab).
 """
 import ipaddress
+import os
 import pathlib
 import shlex
 import string
@@ -15,7 +17,7 @@ import sys
 import yaml
 
 HERE = pathlib.Path(__file__).resolve().parent
-TOPOLOGY = HERE.parent / "topology.yml"
+TOPOLOGY = pathlib.Path(os.environ.get("LAB_TOPOLOGY") or HERE.parent / "topology.yml")
 BIRD_TEMPLATE = HERE / "router-bird.conf"
 # Interface names are at most 15 characters; "v-" + host name is the router's end.
 IFNAME_MAX = 15
@@ -72,8 +74,8 @@ class Topology:
         return f"{self.segments[segment]['router'][family]}/{net.prefixlen}"
 
 
-def load(path=TOPOLOGY):
-    with open(path, encoding="utf-8") as handle:
+def load(path=None):
+    with open(path or TOPOLOGY, encoding="utf-8") as handle:
         return Topology(yaml.safe_load(handle))
 
 
