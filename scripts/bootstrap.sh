@@ -9,7 +9,7 @@ APT_PACKAGES=(
   iproute2 iputils-ping nftables conntrack tcpdump
   haproxy keepalived bird2
   podman runc debootstrap uidmap
-  wrk slowhttptest
+  wrk slowhttptest shellcheck
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -6,7 +6,7 @@ set -uo pipefail
 . "$(dirname "$0")/env.sh"
 "$REPO/scripts/lab.sh" up netns neutron >/dev/null
 "$REPO/scripts/lab.sh" down hosts >/dev/null 2>&1 || true
-cd "$REPO/extensions"
+cd "$REPO/extensions" || exit 1
 scenarios=("$@")
 if [ "${#scenarios[@]}" = 0 ]; then
   for f in molecule/*/molecule.yml; do [ -e "$f" ] && scenarios+=("$(basename "$(dirname "$f")")"); done
