@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
+# Stage functions are called through run_stage and trap, which shellcheck cannot follow.
+# shellcheck disable=SC2317
 # The whole test suite, in stages, each timed. Exit 0 only when every stage passed.
 #   sudo scripts/test.sh              everything (what CI runs)
 #   sudo scripts/test.sh unit lint    only the named stages
 # Stages: bootstrap unit sanity sanity-latest lint build lab integration molecule
 # The lab is started in the background while the static stages run, and torn down on exit.
 set -uo pipefail
-# Stage functions are called through run_stage and trap, which shellcheck cannot follow.
-# shellcheck disable=SC2317
 . "$(dirname "$0")/env.sh"
 cd "$REPO" || exit 1
 
