@@ -27,7 +27,8 @@ _TOP_ORDER = ("apiVersion", "kind", "metadata")
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data):
+        return True  # manifests stay readable and diffable: no &anchors
 
 
 def _str_presenter(dumper, data):

@@ -1,0 +1,9 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cilium: security profile -> Helm values (values.py), baseline policies from the port model
+(policies.py), mesh coexistence (mesh.py) and the agents' status evaluation (status.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
