@@ -152,3 +152,11 @@ def test_lint_waiver_must_be_named_scoped_and_reasoned():
     problems = pm.lint([entry], [{"name": "w", "service": "kube-apiserver"}])
     assert any(p.field == "waivers[0]" for p in problems)
     assert pm.lint([dict(entry, direction="egress")]) == []
+
+
+def test_vrrp_addresses_are_normalised_cidrs_and_validated():
+    s = spec(loadbalancer={"ha_mode": "vrrp", "vrrp_addresses": ["198.18.1.100"]})
+    assert s["loadbalancer"]["vrrp_addresses"] == ["198.18.1.100/32"]
+    with pytest.raises(NetsecError) as err:
+        spec(loadbalancer={"vrrp_addresses": ["vip"]})
+    assert err.value.field == "cluster.loadbalancer.vrrp_addresses[0]"

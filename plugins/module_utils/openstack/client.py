@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Neutron security groups through openstacksdk, with as few requests as possible.
+
+Reads: ONE GET /v2.0/security-groups filtered by the environment's names (Neutron embeds
+each group's rules). Writes: one bulk POST of rules per group, one DELETE per rule
+(Neutron has no bulk delete), group PUTs and tag PUTs only when something differs.
+Requests go through the SDK's network proxy (keystoneauth: auth, endpoints, TLS, retries)
+as raw JSON so that every request is one we chose. SDK/HTTP errors become
+OpenStackError carrying the API's own message.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+
+try:
+    import openstack
+    from openstack import exceptions as sdk_exceptions
+    HAS_SDK = True
+    SDK_IMPORT_ERROR = None
+except ImportError as exc:  # reported by the module
+    HAS_SDK = False
+    SDK_IMPORT_ERROR = exc
+
+# The standard options of openstack.cloud modules (doc fragment openstack.cloud.openstack),
+# so module_defaults for group/openstack.cloud.openstack and AWX's credential apply as is.
+AUTH_ARGUMENT_SPEC = dict(
+    cloud=dict(type='raw'),
+    auth_type=dict(type='str'),
+    auth=dict(type='dict', no_log=True),
+    region_name=dict(type='str'),
+    validate_certs=dict(type='bool', aliases=['verify']),
+    ca_cert=dict(type='str', aliases=['cacert']),
+    client_cert=dict(type='str', aliases=['cert']),
+    client_key=dict(type='str', no_log=True, aliases=['key']),
+    wait=dict(type='bool', default=True),
+    timeout=dict(type='int', default=180),
+    api_timeout=dict(type='int'),
+    interface=dict(type='str', default='public', choices=['public', 'internal', 'admin'], aliases=['endpoint_type']),
+    sdk_log_path=dict(type='str'),
+    sdk_log_level=dict(type='str', default='INFO', choices=['INFO', 'DEBUG']),
+)
+
+
+class OpenStackError(NetsecError):
+    """An API failure: the HTTP status and Neutron's message, plus what had been done."""
+
+
+def auth_argument_spec(**extra):
+    spec = copy.deepcopy(AUTH_ARGUMENT_SPEC)
+    spec.update(extra)
+    return spec
+
+
+def connect(params):
+    """An openstack.connection.Connection from the standard options (clouds.yaml, OS_*)."""
+    if not HAS_SDK:
+        raise NetsecError("openstacksdk is required (%s)" % SDK_IMPORT_ERROR, fix="pip install openstacksdk")
+    if params.get("sdk_log_path"):
+        openstack.enable_logging(debug=params.get("sdk_log_level") == "DEBUG", path=params["sdk_log_path"])
+    cloud = params.get("cloud")
+    try:
+        if isinstance(cloud, dict):
+            return openstack.connect(**cloud)
+        return openstack.connect(
+            cloud=cloud, auth_type=params.get("auth_type"), auth=params.get("auth"),
+            region_name=params.get("region_name"), verify=params.get("validate_certs"),
+            cacert=params.get("ca_cert"), cert=params.get("client_cert"), key=params.get("client_key"),
+            api_timeout=params.get("api_timeout"), interface=params.get("interface"),
+        )
+    except Exception as exc:  # config errors surface as many types; all end the run here
+        raise NetsecError("cannot connect to OpenStack: %s" % exc, field="cloud",
+                          fix="check clouds.yaml / OS_* variables / the auth options")
+
+
+def _message(response):
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or "").strip()[:500]
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, dict) and value.get("message"):
+                return value["message"]
+        if body.get("message"):
+            return body["message"]
+    return str(body)[:500]
+
+
+class NeutronClient(object):
+    """The few Neutron calls the security-group sync needs."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.net = conn.network
+
+    def _call(self, method, path, what, ok=(200,), **kwargs):
+        try:
+            response = self.net.request(path, method, **kwargs)
+        except sdk_exceptions.SDKException as exc:
+            raise OpenStackError("%s failed: %s" % (what, exc))
+        except Exception as exc:  # keystoneauth connection errors: the API is unreachable
+            raise OpenStackError("%s failed: %s" % (what, exc), fix="is the Networking API up?")
+        if response.status_code not in ok:
+            raise OpenStackError("%s failed: HTTP %d %s" % (what, response.status_code, _message(response)),
+                                 status=response.status_code)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def project_id(self):
+        """The token's project (None without Keystone: noauth has no project scope)."""
+        try:
+            return self.conn.current_project_id
+        except Exception:
+            return None
+
+    def list_groups(self, names, project_id=None):
+        """{name: [group, ...]} for the given names, rules embedded: one request."""
+        if not names:
+            return {}
+        params = [("name", n) for n in sorted(set(names))]
+        if project_id:
+            params.append(("project_id", project_id))
+        body = self._call("GET", "/security-groups", "listing security groups", params=params)
+        out = {}
+        for group in body.get("security_groups", []):
+            out.setdefault(group["name"], []).append(group)
+        return out
+
+    def default_rules(self):
+        """The rules Neutron gives a new (non-default) group; None if the cloud cannot tell."""
+        try:
+            body = self._call("GET", "/default-security-group-rules", "listing default rule templates",
+                              params=[("used_in_non_default_sg", "true")])
+        except OpenStackError as exc:
+            if exc.extra.get("status") in (403, 404):
+                return None
+            raise
+        out = []
+        for rule in body.get("default_security_group_rules", []):
+            if rule.get("remote_group_id") == "PARENT":
+                rule = dict(rule, remote_group_id=None)  # only meaningful in the default group
+            out.append(rule)
+        return out
+
+    def create_group(self, name, description, stateful, project_id=None):
+        group = {"name": name, "description": description or ""}
+        if stateful is not None:
+            group["stateful"] = stateful
+        if project_id:
+            group["project_id"] = project_id
+        body = self._call("POST", "/security-groups", "creating security group %s" % name, ok=(201,),
+                          json={"security_group": group})
+        return body["security_group"]
+
+    def update_group(self, group_id, name, attrs):
+        body = self._call("PUT", "/security-groups/%s" % group_id, "updating security group %s" % name,
+                          json={"security_group": attrs})
+        return body["security_group"]
+
+    def set_tags(self, group_id, name, tags):
+        self._call("PUT", "/security-groups/%s/tags" % group_id, "setting tags of security group %s" % name,
+                   json={"tags": list(tags)})
+
+    def create_rules(self, bodies, name):
+        """One bulk POST (all-or-nothing in Neutron) -> the created rules, in order."""
+        if not bodies:
+            return []
+        body = self._call("POST", "/security-group-rules", "creating %d rule(s) in security group %s" % (len(bodies), name),
+                          ok=(201,), json={"security_group_rules": bodies})
+        return body["security_group_rules"]
+
+    def delete_rule(self, rule_id, name):
+        # 404: already gone (a concurrent run, or a cascade) is what we wanted.
+        self._call("DELETE", "/security-group-rules/%s" % rule_id, "deleting rule %s of security group %s" % (rule_id, name),
+                   ok=(204, 404))
+
+    def delete_group(self, group_id, name):
+        self._call("DELETE", "/security-groups/%s" % group_id, "deleting security group %s" % name, ok=(204, 404))
+
+    # --- ports (VRRP allowed_address_pairs) ---
+
+    def find_port(self, name_or_id):
+        body = self._call("GET", "/ports/%s" % name_or_id, "reading port %s" % name_or_id, ok=(200, 404))
+        if body and body.get("port"):
+            return body["port"]
+        body = self._call("GET", "/ports", "finding port %s" % name_or_id, params=[("name", name_or_id)])
+        ports = body.get("ports", [])
+        if len(ports) != 1:
+            raise OpenStackError("%d ports are named %r" % (len(ports), name_or_id), field="ports",
+                                 fix="name each port by its id")
+        return ports[0]
+
+    def update_port(self, port_id, attrs):
+        body = self._call("PUT", "/ports/%s" % port_id, "updating port %s" % port_id, json={"port": attrs})
+        return body["port"]

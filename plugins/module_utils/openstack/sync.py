@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Apply a security-group plan, make before break.
+
+Order: create missing groups (so rules can reference each other), update group
+attributes and tags, create every group's new rules (one bulk POST per group), and only
+then delete rules that are no longer wanted, then delete groups that are to be absent.
+A failure at any point leaves old and new rules side by side (an allowlist never has a
+gap); the next run sees the extra rules and finishes the job.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack import rules as R
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack.client import OpenStackError
+
+# What Neutron gives a new group when the cloud does not publish its templates
+# (the classic defaults: everything out, IPv4 and IPv6).
+CLASSIC_NEW_GROUP_RULES = [
+    {"direction": "egress", "ethertype": "IPv4", "protocol": None, "port_range_min": None, "port_range_max": None,
+     "remote_ip_prefix": None, "remote_group_id": None, "description": ""},
+    {"direction": "egress", "ethertype": "IPv6", "protocol": None, "port_range_min": None, "port_range_max": None,
+     "remote_ip_prefix": None, "remote_group_id": None, "description": ""},
+]
+
+
+def _rule_result(group, rule, rule_id):
+    return {"group": group, "id": rule_id, "rule": R.describe(rule)}
+
+
+class Sync(object):
+    """One environment's sync: read once, plan, and (unless check mode) apply."""
+
+    def __init__(self, client, desired, protected=None, project_id=None):
+        self.client = client
+        self.desired = desired
+        self.protected = protected
+        self.project_id = project_id
+        self.live = {}
+        self.plan = None
+        self.created = []
+        self.deleted = []
+        self.groups_created = []
+        self.groups_deleted = []
+
+    def read(self):
+        names = [g.name for g in self.desired]
+        found = self.client.list_groups(names, self.project_id)
+        for name, groups in found.items():
+            if len(groups) > 1:
+                raise NetsecError("%d security groups are named %r in this project: %s"
+                                  % (len(groups), name, ", ".join(sorted(g["id"] for g in groups))),
+                                  field="security_groups", fix="delete or rename the extra ones; names must be unique")
+        self.live = dict((name, groups[0]) for name, groups in found.items())
+        new_rules = []
+        if any(g.state == "present" and g.name not in self.live for g in self.desired):
+            new_rules = self.client.default_rules()
+            if new_rules is None:
+                new_rules = CLASSIC_NEW_GROUP_RULES
+        self.plan = R.plan(self.desired, self.live, self.protected, new_rules)
+        return self.plan
+
+    def apply(self):
+        """Carry out self.plan. On failure raises OpenStackError with what was done so far."""
+        try:
+            self._apply()
+        except OpenStackError as exc:
+            exc.extra.update(self.results())
+            raise
+
+    def _apply(self):
+        desired = dict((g.name, g) for g in self.desired)
+        # 1. groups, so that rules of any group can reference any other.
+        for gp in self.plan.groups:
+            group = desired[gp.name]
+            if gp.create_group:
+                live = self.client.create_group(gp.name, group.description, group.stateful, self.project_id)
+                self.live[gp.name] = live
+                self.groups_created.append(gp.name)
+            elif gp.update:
+                self.live[gp.name] = dict(self.client.update_group(gp.id, gp.name, gp.update),
+                                          security_group_rules=self.live[gp.name].get("security_group_rules", []))
+            if gp.set_tags is not None:
+                self.client.set_tags(self.live[gp.name]["id"], gp.name, gp.set_tags)
+        if self.groups_created:
+            # New groups came with the cloud's real default rules: plan their fate from those.
+            self.plan = R.plan(self.desired, self.live, self.protected)
+        ids = dict((name, g["id"]) for name, g in self.live.items())
+        # 2. make: every group's new rules, one bulk POST each.
+        for gp in self.plan.groups:
+            if not gp.to_create:
+                continue
+            bodies = [R.api_body(rule, ids[gp.name], ids) for rule in gp.to_create]
+            made = self.client.create_rules(bodies, gp.name)
+            for rule, api_rule in zip(gp.to_create, made):
+                self.created.append(_rule_result(gp.name, rule, api_rule.get("id")))
+        # 3. break: rules no longer wanted, and duplicate copies.
+        for gp in self.plan.groups:
+            for api_rule, rule in gp.deletions():
+                self.client.delete_rule(api_rule["id"], gp.name)
+                self.deleted.append(_rule_result(gp.name, rule, api_rule["id"]))
+        # 4. groups to be absent (Neutron drops rules of other groups that reference them).
+        for gp in self.plan.groups:
+            if gp.delete_group:
+                self.client.delete_group(gp.id, gp.name)
+                self.groups_deleted.append(gp.name)
+
+    def predicted(self):
+        """Check mode: what a run would create and delete (created ids unknown)."""
+        created, deleted = [], []
+        for gp in self.plan.groups:
+            created.extend(_rule_result(gp.name, rule, None) for rule in gp.to_create)
+            deleted.extend(_rule_result(gp.name, rule, api_rule["id"]) for api_rule, rule in gp.deletions())
+        return created, deleted
+
+    def results(self, check_mode=False):
+        if check_mode:
+            created, deleted = self.predicted()
+        else:
+            created, deleted = self.created, self.deleted
+        groups = []
+        for gp in self.plan.groups:
+            live = self.live.get(gp.name)
+            groups.append({
+                "name": gp.name,
+                "id": (live or {}).get("id"),
+                "state": gp.state,
+                "changed": gp.changed,
+                "created": gp.create_group,
+                "deleted": gp.delete_group,
+                "updated": sorted(gp.update) + (["tags"] if gp.set_tags is not None else []),
+                "rules_created": len(gp.to_create),
+                "rules_deleted": len(gp.deletions()),
+                "rules_kept": len(gp.keep),
+                "rules_protected": [_rule_result(gp.name, rule, api_rule["id"]) for api_rule, rule in gp.protected],
+            })
+        return {"security_groups": groups, "created_rules": created, "deleted_rules": deleted}
