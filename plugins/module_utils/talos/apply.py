@@ -62,7 +62,7 @@ class Applier(object):
         return False, results
 
     def run(self, node, path, mode="auto", try_timeout="1m", guard_commands=None, guard_retries=3, guard_delay=2,
-            check_mode=False):
+            check_mode=False, rollback_grace=ROLLBACK_GRACE):
         plan = self.plan(node, path, mode)
         result = {"changed": plan["changed"], "diff": plan["diff"], "mode": mode, "mode_details": plan["mode_details"],
                   "reboot_required": plan["reboot_required"] if plan["changed"] else False,
@@ -90,7 +90,7 @@ class Applier(object):
             return result
         failed = "; ".join("%s: %s" % (c, d) for c, o, d in checks if not o) or "the try timeout ran out before the guard passed"
         # Do not commit; wait for Talos to restore the previous config, then prove it did.
-        self.sleep(max(0, deadline - self.clock()) + ROLLBACK_GRACE)
+        self.sleep(max(0, deadline - self.clock()) + rollback_grace)
         back, detail = False, ""
         for _attempt in range(max(1, guard_retries)):
             back, detail = self.tc.reachable(node)

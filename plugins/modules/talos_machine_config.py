@@ -1,0 +1,312 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: talos_machine_config
+short_description: Build a hardened Talos machine configuration with the host firewall from the port model
+version_added: 0.1.0
+description:
+  - Builds one node's Talos machine configuration (multi-document YAML) from a base config
+    (usually C(talosctl gen config) output), the hardening knobs, the host firewall rendered
+    from the cluster's port model, and strategic-merge or JSON6902 patches (global, then per node).
+  - Validates the result against the Talos JSON schema of the targeted version (O(schema_path)),
+    fails when the firewall would cut apid off from the jump host, the controller or (on workers)
+    the control plane, and writes the file with mode 0600. Nothing is written when any check fails.
+  - Runs on the controller; it never talks to a node (see M(safespring.netsec.talos_apply)).
+extends_documentation_fragment:
+  - safespring.netsec.attributes
+  - safespring.netsec.attributes.IDEMPOTENT
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - Secrets (keys, tokens) are replaced by VALUE_REDACTED in the diff.
+options:
+  dest:
+    description: File to write the configuration to (mode O(mode)).
+    type: path
+    required: true
+  role:
+    description: The node's role in the port model.
+    type: str
+    required: true
+    choices: [control_plane, worker]
+  node:
+    description: The node's name or address, used in messages. Defaults to O(dest).
+    type: str
+  talos_version:
+    description: Talos minor version the config targets; decides where each knob is written.
+    type: str
+    required: true
+    choices: ['1.13', '1.14']
+  base:
+    description:
+      - Base configuration as YAML text (holds the cluster's secrets).
+      - Mutually exclusive with O(base_path). Without either, a skeleton with only C(machine.type) is used.
+    type: str
+  base_path:
+    description: File holding the base configuration.
+    type: path
+  cluster:
+    description:
+      - The cluster specification of the port model (C(name), C(ip_versions), C(cni), C(talos),
+        C(loadbalancer), C(jump_host), C(egress)); required when O(firewall=true).
+    type: dict
+  addresses:
+    description:
+      - Address book, role name to list of addresses or CIDRs (C(control_plane), C(worker),
+        C(loadbalancer), C(jump_host)); the firewall's sources are resolved through it.
+    type: dict
+    default: {}
+  firewall:
+    description: Render the host firewall (NetworkDefaultActionConfig and NetworkRuleConfig documents).
+    type: bool
+    default: true
+  default_action:
+    description: Ingress default action of the host firewall.
+    type: str
+    choices: [block, accept]
+    default: block
+  admin_sources:
+    description:
+      - Addresses or CIDRs of the controller(s) that run talosctl against control-plane nodes
+        directly. With O(default_action=block) they must be admitted to apid or the module fails.
+    type: list
+    elements: str
+    default: []
+  hardening:
+    description:
+      - Hardening knobs; unknown keys fail. C(cni_none) (default true), C(kube_proxy_disabled)
+        (true), C(kubeprism) (true, port from the port model), C(talos_api_access)
+        (C({enabled, allowed_roles, allowed_namespaces}), enabled false), C(kubelet_serving_cert_rotation)
+        (true), C(audit_policy) (an audit.k8s.io/v1 Policy; a baseline by default), C(pod_security)
+        (C({enforce, audit, warn, exempt_namespaces})), C(admission_plugins) (list of C({name, configuration})),
+        C(authentication) (C({mode none|oidc_flags|structured, oidc, configuration})), and
+        C(kubernetes_version) (images of Talos 1.14 documents created from scratch).
+      - C(authentication.configuration) is an AuthenticationConfiguration mapping; Talos 1.13 gets it
+        as a file plus C(authentication-config), Talos 1.14 as a KubeAuthenticationConfig document.
+    type: dict
+    default: {}
+  patches:
+    description:
+      - Patches applied to every node after hardening, in order. Each item is YAML text, a mapping,
+        a list of RFC 6902 operations, or C({type strategic|json6902, patch, document}) where
+        C(document) (C({kind, name})) picks the document a JSON6902 patch addresses (default v1alpha1).
+    type: list
+    elements: raw
+    default: []
+  node_patches:
+    description: Patches for this node only, applied after O(patches).
+    type: list
+    elements: raw
+    default: []
+  schema_path:
+    description:
+      - Path to the C(config.schema.json) of the targeted Talos release; every document is validated
+        against it and the module fails naming document and JSON path of the first error.
+      - Its C($id) must name O(talos_version).
+    type: path
+  validate_with_talosctl:
+    description: Also run C(talosctl validate --mode metal --strict) on the rendered file.
+    type: bool
+    default: false
+  talosctl_path:
+    description: The talosctl executable (for O(validate_with_talosctl)).
+    type: str
+    default: talosctl
+  mode:
+    description: File mode of O(dest).
+    type: raw
+    default: '0600'
+notes:
+  - ICMP flows of the port model (cilium-health echo) get no rule; Talos rules require ports and
+    Talos admits ICMP itself, rate-limited, in block mode.
+seealso:
+  - module: safespring.netsec.talos_apply
+  - module: safespring.netsec.talos_info
+author:
+  - Safespring
+"""
+
+EXAMPLES = r"""
+- name: Render the hardened config of cp1
+  safespring.netsec.talos_machine_config:
+    dest: /srv/gitops/talos/cp1.yaml
+    role: control_plane
+    node: cp1
+    talos_version: "1.13"
+    base_path: /secure/controlplane.yaml
+    cluster: "{{ cluster_spec }}"
+    addresses:
+      control_plane: [198.18.1.21]
+      worker: [198.18.1.22]
+      loadbalancer: [198.18.1.11, 198.18.1.12]
+      jump_host: [198.18.2.5]
+    hardening:
+      authentication:
+        mode: structured
+        configuration: "{{ zitadel_authentication_configuration }}"
+    node_patches:
+      - machine: {network: {hostname: cp1}}
+    schema_path: /opt/talos/v1.13.9/config.schema.json
+"""
+
+RETURN = r"""
+dest:
+  description: The file written.
+  returned: always
+  type: str
+documents:
+  description: Identities of the documents in the config, in order.
+  returned: success
+  type: list
+  elements: str
+  sample: [v1alpha1, NetworkDefaultActionConfig, NetworkRuleConfig/kube-apiserver]
+firewall_rules:
+  description: Rule documents of the host firewall with protocol, ports and sources.
+  returned: success
+  type: list
+  elements: dict
+skipped_flows:
+  description: Port-model flows into this role that got no rule, with the reason.
+  returned: success
+  type: list
+  elements: dict
+validated_against:
+  description: Talos version of the schema the config was validated against (null when O(schema_path) is unset).
+  returned: success
+  type: str
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import firewall as F
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import hardening as H
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import schema as S
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import redact
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import Talosctl
+
+
+def render(params, base_text):
+    """Pure: parameters -> (documents, report). Raises NetsecError before anything is written."""
+    knobs = H.parse_knobs(params["hardening"])
+    base = D.load(base_text, field="base") if base_text else None
+    firewall_docs, skipped = None, []
+    addresses = params["addresses"] or {}
+    if params["firewall"]:
+        if not params["cluster"]:
+            raise NetsecError("is required when firewall is true", field="cluster")
+        firewall_docs, skipped = F.render(params["cluster"], params["role"], addresses, default_action=params["default_action"])
+    node = params["node"] or params["dest"]
+    docs = H.build(base, params["talos_version"], params["role"], knobs, firewall_docs=firewall_docs,
+                   patches=params["patches"], node_patches=params["node_patches"], node=node)
+    versions = (4, 6)
+    if params["cluster"]:
+        versions = tuple(params["cluster"].get("ip_versions") or versions)
+    requirements = F.lockout_requirements(params["role"], addresses, params["admin_sources"], versions)
+    F.check_lockout(docs, requirements, node)
+    validated = None
+    if params["schema_path"]:
+        schema = S.load_schema(params["schema_path"], params["talos_version"])
+        S.validate(docs, schema, field="config")
+        validated = S.schema_version(schema)
+    rules = [{"name": d["name"], "protocol": d["portSelector"]["protocol"], "ports": d["portSelector"]["ports"],
+              "sources": [i["subnet"] for i in d.get("ingress") or []]}
+             for d in docs if d.get("kind") == F.RULE_KIND]
+    report = {
+        "documents": [D.describe(D.identity(d)) for d in docs],
+        "firewall_rules": rules,
+        "skipped_flows": [{"service": s, "reason": r} for s, r in skipped],
+        "validated_against": validated,
+    }
+    return docs, report
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dest=dict(type="path", required=True),
+            role=dict(type="str", required=True, choices=["control_plane", "worker"]),
+            node=dict(type="str"),
+            talos_version=dict(type="str", required=True, choices=["1.13", "1.14"]),
+            base=dict(type="str", no_log=True),
+            base_path=dict(type="path"),
+            cluster=dict(type="dict"),
+            addresses=dict(type="dict", default={}),
+            firewall=dict(type="bool", default=True),
+            default_action=dict(type="str", choices=["block", "accept"], default="block"),
+            admin_sources=dict(type="list", elements="str", default=[]),
+            hardening=dict(type="dict", default={}),
+            patches=dict(type="list", elements="raw", default=[]),
+            node_patches=dict(type="list", elements="raw", default=[]),
+            schema_path=dict(type="path"),
+            validate_with_talosctl=dict(type="bool", default=False),
+            talosctl_path=dict(type="str", default="talosctl"),
+            mode=dict(type="raw", default="0600"),
+        ),
+        mutually_exclusive=[("base", "base_path")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    dest = p["dest"]
+    result = {"changed": False, "dest": dest}
+    try:
+        base_text = p["base"]
+        if p["base_path"]:
+            try:
+                with open(p["base_path"]) as handle:
+                    base_text = handle.read()
+            except (IOError, OSError) as exc:
+                raise NetsecError("cannot read %s: %s" % (p["base_path"], exc), field="base_path")
+        docs, report = render(p, base_text)
+        result.update(report)
+        text = D.dump(docs)
+        before = None
+        if os.path.exists(dest):
+            with open(dest) as handle:
+                before = handle.read()
+        changed = before != text
+        if module._diff and changed:
+            before_docs = D.load(before, field="dest") if before else []
+            result["diff"] = {"before_header": dest, "after_header": dest,
+                              "before": D.dump(redact(before_docs)) if before_docs else "",
+                              "after": D.dump(redact(docs))}
+        if changed and not module.check_mode:
+            directory = os.path.dirname(os.path.abspath(dest))
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".talos-config-")
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(to_bytes(text))
+                if p["validate_with_talosctl"]:
+                    Talosctl(binary=p["talosctl_path"], run=lambda argv, env: module.run_command(argv)).validate(tmp)
+                module.atomic_move(tmp, dest)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        file_args = module.load_file_common_arguments(dict(path=dest, mode=p["mode"]))
+        if not module.check_mode and os.path.exists(dest):
+            changed = module.set_fs_attributes_if_different(file_args, changed)
+        result["changed"] = changed
+    except NetsecError as exc:
+        exc.fail(module, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
