@@ -153,6 +153,32 @@ options:
   helm_binary:
     description: Path of C(helm); looked up on PATH when not given.
     type: path
+  probe_cluster:
+    description:
+      - Read the live C(cilium-config) ConfigMap; a host firewall already enabled there counts as
+        the audit phase for O(host_firewall=enforce). Uses the connection options below, which
+        are otherwise ignored (they exist so that C(module_defaults) of the C(kubernetes) group work).
+    type: bool
+    default: false
+  kubeconfig:
+    description: Path of the kubeconfig (O(probe_cluster) only).
+    type: path
+  context:
+    description: Kubeconfig context (O(probe_cluster) only).
+    type: str
+  host:
+    description: API server URL (O(probe_cluster) only).
+    type: str
+  api_key:
+    description: Bearer token for O(host).
+    type: str
+  ca_cert:
+    description: CA bundle for the API server.
+    type: path
+  validate_certs:
+    description: Verify the API server's certificate.
+    type: bool
+    default: true
 notes:
   - Cilium's SPIRE-based mutual authentication is deprecated since 1.20 (cilium/cilium#47132);
     use O(mesh) instead.
@@ -229,11 +255,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import mesh as mesh_mod
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import values as cv
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import client as kclient
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import render
 
 PROFILE_KEYS = ("version", "kube_proxy_replacement", "encryption", "node_encryption", "policy_enforcement",
                 "policy_audit_mode", "host_firewall", "host_firewall_skip_audit", "hubble", "hubble_relay", "hubble_ui",
-                "hubble_tls_method", "talos", "k8s_service_host", "mesh", "cluster", "extra_values", "current_values")
+                "hubble_tls_method", "talos", "k8s_service_host", "mesh", "cluster", "extra_values", "current_values",
+                "host_firewall_deployed")
 
 VALUES_FILE = "cilium-values.yaml"
 MANIFEST_FILE = "cilium-manifest.yaml"
@@ -267,12 +295,14 @@ def argument_spec():
         release_namespace=dict(type="str", default="kube-system"),
         chart_ref=dict(type="str", default="cilium/cilium"),
         helm_binary=dict(type="path"),
+        probe_cluster=dict(type="bool", default=False),
+        **kclient.CONNECTION_ARGSPEC
     )
 
 
 def plan(params):
     """Pure: profile -> values, refusals raised, diff, mesh objects."""
-    result = cv.compute(dict((k, params[k]) for k in PROFILE_KEYS))
+    result = cv.compute(dict((k, params.get(k)) for k in PROFILE_KEYS))
     if result["refusals"]:
         first = result["refusals"][0]
         if len(result["refusals"]) > 1:
@@ -323,11 +353,24 @@ def _render(module, planned):
     return {"files": sorted(os.path.join(path, n) for n in files), "manifest_note": note, "changed": bool(write)}
 
 
+def probe(p):
+    """True/False: the live cilium-config has the host firewall on; None when Cilium is not installed."""
+    client = kclient.KubeClient(kubeconfig=p["kubeconfig"], context=p["context"], host=p["host"], api_key=p["api_key"],
+                                ca_cert=p["ca_cert"], validate_certs=p["validate_certs"])
+    config = client.get("v1", "ConfigMap", "cilium-config", p["release_namespace"])
+    if config is None:
+        return None
+    return str((config.get("data") or {}).get("enable-host-firewall")).lower() == "true"
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_if=[("delivery", "render", ("render_dir",))])
     try:
-        planned = plan(module.params)
+        params = dict(module.params)
+        if params["probe_cluster"]:
+            params["host_firewall_deployed"] = probe(params)
+        planned = plan(params)
         result = dict(planned)
         if module.params["delivery"] == "render":
             rendered = _render(module, planned)

@@ -29,7 +29,7 @@ DEFAULTS = {
     "version": DEFAULT_VERSION,
     "kube_proxy_replacement": True,
     "encryption": "wireguard",
-    "node_encryption": True,
+    "node_encryption": None,  # None: on with WireGuard
     "policy_enforcement": "default",
     "policy_audit_mode": False,
     "host_firewall": "audit",
@@ -44,6 +44,7 @@ DEFAULTS = {
     "cluster": None,
     "extra_values": {},
     "current_values": None,
+    "host_firewall_deployed": None,  # evidence read from the cluster (cilium-config), None: unknown
 }
 
 CHOICES = {
@@ -74,7 +75,7 @@ def parse_profile(raw):
         if profile[key] not in choices:
             raise NetsecError("%r is not one of %s" % (profile[key], ", ".join(choices)), field=key)
     for key, default in DEFAULTS.items():
-        if isinstance(default, bool) and not isinstance(profile[key], bool):
+        if (isinstance(default, bool) or key == "node_encryption") and profile[key] is not None and not isinstance(profile[key], bool):
             raise NetsecError("must be true or false", field=key)
     profile["version_tuple"] = parse_version(profile["version"])
     if profile["cluster"] is not None and not isinstance(profile["cluster"], pm.ClusterSpec):
@@ -133,7 +134,7 @@ def profile_values(profile):
         _set(v, "encryption.enabled", True)
         _set(v, "encryption.type", profile["encryption"])
         if profile["encryption"] == "wireguard":
-            _set(v, "encryption.nodeEncryption", profile["node_encryption"])
+            _set(v, "encryption.nodeEncryption", profile["node_encryption"] is not False)
     _set(v, "policyEnforcementMode", profile["policy_enforcement"])
     # Cilium's audit mode is agent-wide: the host firewall audit phase audits every policy.
     _set(v, "policyAuditMode", bool(profile["policy_audit_mode"] or profile["host_firewall"] == "audit"))
@@ -187,7 +188,7 @@ def refusals(profile, values):
         problems.append(NetsecError(
             "IPsec and WireGuard cannot be used together (%s set while encryption is ipsec)" % ", ".join(sorted(wireguard_extras)),
             field="extra_values", fix="choose one: encryption: wireguard (recommended) or encryption: ipsec without wireguard values"))
-    if profile["encryption"] == "ipsec" and profile["node_encryption"] and "node_encryption" in profile.get("_given", ()):
+    if profile["encryption"] == "ipsec" and profile["node_encryption"] is True:
         problems.append(NetsecError(
             "node-to-node encryption is a WireGuard feature; with IPsec it has no effect", field="node_encryption",
             fix="use encryption: wireguard, or set node_encryption: false"))
@@ -202,7 +203,7 @@ def refusals(profile, values):
                                     fix="set cluster.cni.hubble: true, or hubble: false"))
     if profile["host_firewall"] == "enforce" and not profile["host_firewall_skip_audit"]:
         current = profile["current_values"]
-        audited = current is not None and get_path(current, "hostFirewall.enabled") is True
+        audited = (current is not None and get_path(current, "hostFirewall.enabled") is True) or profile["host_firewall_deployed"] is True
         if not audited:
             problems.append(NetsecError(
                 "host firewall enforce without an audit phase: the deployed release %s" %
@@ -246,7 +247,6 @@ def warnings(profile):
 def compute(raw):
     """{values, warnings, refusals: [NetsecError]} for a raw profile (module options)."""
     profile = parse_profile(raw)
-    profile["_given"] = tuple(k for k, v in (raw or {}).items() if v is not None)
     values = _merge(profile_values(profile), profile["extra_values"] or {})
     return {"profile": profile, "values": values, "warnings": warnings(profile), "refusals": refusals(profile, values)}
 
