@@ -111,9 +111,19 @@ def _cidr(value, field):
         _fail("%r is not a network address (%s)" % (value, exc), field)
 
 
+def _strip_none(value):
+    """Ansible fills unset suboptions with None: treat them as absent."""
+    if isinstance(value, dict):
+        return dict((k, _strip_none(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_strip_none(v) for v in value]
+    return value
+
+
 def validate(decl, field_prefix="namespace_policies_"):
     """Check the declaration and return a normalised copy. Raises NetsecError naming the
     entry (e.g. namespace_policies_paths[3].to.namespace) before anything is built."""
+    decl = _strip_none(decl)
     def fld(*parts):
         return field_path(field_prefix + str(parts[0]), *parts[1:])
 

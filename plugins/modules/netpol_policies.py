@@ -1,0 +1,322 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: netpol_policies
+short_description: Turn declared namespaces and allowed paths into NetworkPolicies (and CiliumNetworkPolicies)
+version_added: 0.1.0
+description:
+  - Validates the declaration and fails before anything is built when an entry is wrong (a path to
+    a namespace that is not managed, a port out of range, overlapping or contradictory paths),
+    naming the entry, for example C(namespace_policies_paths[3].to.namespace).
+  - Builds, per managed namespace, a default-deny NetworkPolicy for ingress and egress, DNS egress
+    to the cluster DNS pods only, the allow-all-inside policy when asked, Namespace objects with
+    Pod Security Admission labels, and for each path an egress policy at the source and an ingress
+    policy at the destination. Where NetworkPolicy cannot say it (the kube-apiserver entity,
+    FQDN egress, L7 HTTP rules) it emits an additive CiliumNetworkPolicy
+    (C(enableDefaultDeny) off; isolation comes from the portable default deny).
+  - Policies carry the labels C(app.kubernetes.io/managed-by=safespring.netsec) and
+    C(netsec.safespring.com/owned-set=<owned_set>) so that pruning touches only this set.
+  - With O(render_dir) the objects are also written there for GitOps, one file each plus a
+    C(kustomization.yaml); files this module wrote and no longer declared are removed, other files are never touched.
+  - Applying to a cluster is left to M(kubernetes.core.k8s) (the role does it); prove the result with
+    M(safespring.netsec.netpol_reachability).
+author:
+  - Safespring platform team (@safespring)
+extends_documentation_fragment:
+  - safespring.netsec.attributes
+  - safespring.netsec.attributes.IDEMPOTENT
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode nothing is written to O(render_dir); the result says what would change.
+  diff_mode:
+    support: full
+    details:
+      - Shows each file of O(render_dir) that would be written or removed.
+seealso:
+  - module: safespring.netsec.netpol_reachability
+  - module: kubernetes.core.k8s
+options:
+  namespaces:
+    description:
+      - The managed namespaces. Each gets default-deny ingress and egress, DNS to the cluster DNS
+        (unless O(namespaces[].dns=false)) and the paths that name it.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Namespace name.
+        type: str
+        required: true
+      labels:
+        description: Extra namespace labels (also visible to namespace selectors).
+        type: dict
+      create:
+        description: Create the namespace. Defaults to O(create_namespaces).
+        type: bool
+      psa_level:
+        description: Pod Security Admission level for the enforce, audit and warn labels.
+        type: str
+        choices: [privileged, baseline, restricted]
+      psa_version:
+        description: Pod Security Admission version labels.
+        type: str
+        default: latest
+      intra_namespace:
+        description: Allow all traffic between the pods of this namespace.
+        type: bool
+        default: false
+      dns:
+        description: Allow DNS (UDP and TCP) to the cluster DNS pods.
+        type: bool
+        default: true
+      workloads:
+        description:
+          - Workloads of the namespace (labels and container ports). Used by the proof instead
+            of probe pods, and needed to resolve named ports.
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: Workload name.
+            type: str
+            required: true
+          labels:
+            description: Pod labels.
+            type: dict
+          ports:
+            description: Container ports.
+            type: list
+            elements: dict
+            suboptions:
+              port:
+                description: Port number.
+                type: int
+                required: true
+              protocol:
+                description: Protocol.
+                type: str
+                default: TCP
+                choices: [TCP, UDP, SCTP]
+              name:
+                description: Port name (IANA service name).
+                type: str
+  paths:
+    description:
+      - The allowed communication paths, and nothing else.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Stable name of the path (policy names derive from it). Derived from the content when unset.
+        type: str
+      from:
+        description:
+          - Source. One of C(namespace) (with optional C(pods), a map of pod labels) or C(cidr)
+            (addresses outside the cluster, for example the load balancers).
+        type: dict
+        required: true
+      to:
+        description:
+          - Destination. One of C(namespace) (with optional C(pods)), C(cidr), C(fqdn) (exact name or
+            C(*.example.com); CiliumNetworkPolicy) or C(entity) (C(kube-apiserver); CiliumNetworkPolicy).
+        type: dict
+        required: true
+      ports:
+        description: Ports; none means every port.
+        type: list
+        elements: dict
+        suboptions:
+          port:
+            description: Port number (1-65535) or a named port of the destination workloads.
+            type: raw
+            required: true
+          end_port:
+            description: Last port of a range starting at O(paths[].ports[].port).
+            type: int
+          protocol:
+            description: Protocol.
+            type: str
+            default: TCP
+            choices: [TCP, UDP, SCTP]
+      http:
+        description: L7 HTTP rules (C(method), C(path) regular expressions); rendered as a CiliumNetworkPolicy.
+        type: list
+        elements: dict
+  dns:
+    description: Where the cluster DNS runs.
+    type: dict
+    suboptions:
+      namespace:
+        description: Namespace of the DNS pods.
+        type: str
+        default: kube-system
+      pods:
+        description: Labels of the DNS pods.
+        type: dict
+        default: {k8s-app: kube-dns}
+      port:
+        description: DNS port (UDP and TCP).
+        type: int
+        default: 53
+  cluster_cidrs:
+    description:
+      - Pod and service CIDRs. A CIDR path inside them is refused; a CIDR path that contains them gets
+        them as C(except), so a CIDR path never opens pod traffic.
+    type: list
+    elements: str
+    default: []
+  field_prefix:
+    description: Prefix of the field names in error messages (the role passes C(namespace_policies_)).
+    type: str
+    default: ''
+  create_namespaces:
+    description: Default of O(namespaces[].create).
+    type: bool
+    default: false
+  owned_set:
+    description: Value of the owned-set label on every policy (one set per role invocation).
+    type: str
+    default: namespace-policies
+  extra_objects:
+    description:
+      - Further manifests to add as they are (stamped with the owner labels), for what the declaration
+        cannot say. The proof analyses them like the rest, so one that opens an undeclared path fails it.
+    type: list
+    elements: dict
+    default: []
+  render_dir:
+    description: Directory to write the objects to, for GitOps. Nothing is written when unset.
+    type: path
+  kustomization:
+    description: Also write a C(kustomization.yaml) listing the files in O(render_dir).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Build the policies and write them for Argo CD
+  safespring.netsec.netpol_policies:
+    namespaces:
+      - {name: kube-system, psa_level: privileged}
+      - name: shop
+        psa_level: restricted
+        create: true
+    paths:
+      - from: {namespace: shop, pods: {app: web}}
+        to: {namespace: shop, pods: {app: db}}
+        ports: [{port: 5432}]
+      - from: {namespace: shop, pods: {app: api}}
+        to: {fqdn: api.stripe.com}
+        ports: [{port: 443}]
+    cluster_cidrs: [10.244.0.0/16, 10.96.0.0/12]
+    render_dir: "{{ playbook_dir }}/gitops/policies"
+  register: rendered
+"""
+
+RETURN = r"""
+objects:
+  description: Namespaces, NetworkPolicies and CiliumNetworkPolicies, in apply order.
+  returned: always
+  type: list
+  elements: dict
+policies:
+  description: The NetworkPolicy and CiliumNetworkPolicy objects only (what the proof analyses).
+  returned: always
+  type: list
+  elements: dict
+keys:
+  description: C(kind/namespace/name) of every object, for pruning what is no longer declared.
+  returned: always
+  type: list
+  elements: str
+  sample: [NetworkPolicy/shop/default-deny]
+create:
+  description: Namespaces to create (the others only get their labels patched when they exist).
+  returned: always
+  type: list
+  elements: str
+summary:
+  description: Number of objects per kind.
+  returned: always
+  type: dict
+  sample: {Namespace: 4, NetworkPolicy: 21, CiliumNetworkPolicy: 5}
+files:
+  description: Files written to and removed from O(render_dir).
+  returned: when O(render_dir) is set
+  type: dict
+  sample: {written: [networkpolicy-shop-default-deny.yaml], removed: [], all: [kustomization.yaml, networkpolicy-shop-default-deny.yaml]}
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import render as krender
+from ansible_collections.safespring.netsec.plugins.module_utils.netpol import model
+from ansible_collections.safespring.netsec.plugins.module_utils.netpol.spec import declaration, declaration_spec
+
+
+def plan(params):
+    """Pure: validated declaration -> objects (+ the render-dir plan when asked)."""
+    owned.check_owned_set_name(params["owned_set"], field=params["field_prefix"] + "owned_set")
+    norm = model.validate(declaration(params), params["field_prefix"])
+    objects = model.build_objects(norm, params["owned_set"], params["field_prefix"])
+    for idx, obj in enumerate(params.get("extra_objects") or []):
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        if not obj.get("kind") or not obj.get("apiVersion") or not isinstance(meta, dict) or not meta.get("name"):
+            raise NetsecError("needs apiVersion, kind and metadata.name", field="%sextra_objects[%d]" % (params["field_prefix"], idx))
+        objects.append(owned.stamp(obj, params["owned_set"]))
+    summary = {}
+    for obj in objects:
+        summary[obj["kind"]] = summary.get(obj["kind"], 0) + 1
+    policies = [o for o in objects if o["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy")]
+    keys = ["%s/%s/%s" % (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects]
+    creates = [ns["name"] for ns in norm["namespaces"] if ns["create"]]
+    return {"objects": objects, "policies": policies, "summary": summary, "keys": keys, "create": creates}
+
+
+def main():
+    spec = declaration_spec()
+    spec.update(
+        create_namespaces=dict(type="bool", default=False),
+        owned_set=dict(type="str", default="namespace-policies"),
+        extra_objects=dict(type="list", elements="dict", default=[]),
+        render_dir=dict(type="path"),
+        kustomization=dict(type="bool", default=True),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    try:
+        result = plan(module.params)
+        result["changed"] = False
+        target = module.params["render_dir"]
+        if target:
+            existing = krender.read_directory(target)
+            planned = krender.plan_directory(result["objects"], target, module.params["kustomization"], existing)
+            result["files"] = {"written": sorted(planned["write"]), "removed": planned["remove"], "all": planned["files"]}
+            result["changed"] = bool(planned["write"] or planned["remove"])
+            if module._diff and result["changed"]:
+                result["diff"] = [{"before_header": os.path.join(target, name), "after_header": os.path.join(target, name),
+                                   "before": existing.get(name, ""), "after": planned["write"].get(name, "")}
+                                  for name in sorted(set(planned["write"]) | set(planned["remove"]))]
+            if result["changed"] and not module.check_mode:
+                krender.write_directory(target, planned)
+    except NetsecError as exc:
+        exc.fail(module)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
