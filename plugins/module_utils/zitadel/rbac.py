@@ -121,7 +121,8 @@ def _role_binding(name, namespace, role, group, key):
 def rbac_objects(role_keys, groups_prefix="zitadel:", name_prefix="zitadel"):
     """RBAC objects for the role keys in use (sorted, deterministic)."""
     if groups_prefix.startswith("system:") or not groups_prefix:
-        raise NetsecError("%r cannot prefix groups" % (groups_prefix,), field="groups_prefix", fix="use e.g. 'zitadel:'")
+        raise NetsecError("%r cannot prefix groups: a role key 'masters' would bind system:masters" % (groups_prefix,),
+                          field="groups_prefix", fix="use e.g. 'zitadel:'")
     keys = sorted(set(role_keys))
     objs = []
     if any(k in ("operator", "viewer") for k in keys):
