@@ -466,7 +466,7 @@ def make_handler(state, descriptors, handlers):
             raw = self.rfile.read(length) if length else b""
             url = urlsplit(self.path)
             with state.lock:
-                state.requests.append((method, url.path, dict(self.headers), raw.decode("utf-8", "replace")))
+                state.requests.append((method, url.path, {k.lower(): v for k, v in self.headers.items()}, raw.decode("utf-8", "replace")))
                 try:
                     self._serve(method, url, raw)
                 except ApiError as exc:
