@@ -232,7 +232,11 @@ warnings_profile:
   type: list
   elements: str
 mesh:
-  description: Per-namespace mesh opt-in (C(namespace_patches) to server-side apply, C(objects) to create).
+  description:
+    - Per-namespace mesh opt-in. C(namespace_patches) are partial Namespace objects (labels or
+      annotations only) for server-side apply; C(objects) (PeerAuthentication, or Linkerd
+      MeshTLSAuthentication + AuthorizationPolicy) carry the owner labels of the set C(cilium-mesh).
+    - With O(delivery=render) both are also written to C(cilium-mesh-opt-in.yaml).
   returned: success
   type: dict
 files:
@@ -256,6 +260,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils._errors import N
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import mesh as mesh_mod
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import values as cv
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import client as kclient
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import render
 
 PROFILE_KEYS = ("version", "kube_proxy_replacement", "encryption", "node_encryption", "policy_enforcement",
@@ -266,6 +271,8 @@ PROFILE_KEYS = ("version", "kube_proxy_replacement", "encryption", "node_encrypt
 VALUES_FILE = "cilium-values.yaml"
 MANIFEST_FILE = "cilium-manifest.yaml"
 TALOS_PATCH_FILE = "talos-inline-manifest-patch.yaml"
+MESH_FILE = "cilium-mesh-opt-in.yaml"
+MESH_OWNED_SET = "cilium-mesh"
 
 
 def argument_spec():
@@ -309,6 +316,8 @@ def plan(params):
             first.extra["other_refusals"] = [str(e) for e in result["refusals"][1:]]
         raise first
     mesh = mesh_mod.namespace_objects(params["mesh"], params["mesh_namespaces"])
+    # Mesh objects are ours (owner labels); namespace patches are partial applies to namespaces we do not own.
+    mesh["objects"] = [owned.stamp(obj, MESH_OWNED_SET) for obj in mesh["objects"]]
     return {
         "values": result["values"],
         "version": params["version"],
@@ -340,6 +349,8 @@ def _render(module, planned):
         files[MANIFEST_FILE] = render.HEADER + proc.stdout
         files[TALOS_PATCH_FILE] = render.HEADER + render.dump(cv.talos_inline_manifest_patch(proc.stdout))
         note = "manifest rendered with %s template" % helm
+    if planned["mesh"]["namespace_patches"] or planned["mesh"]["objects"]:
+        files[MESH_FILE] = render.HEADER + render.dump_all(planned["mesh"]["namespace_patches"] + planned["mesh"]["objects"])
     existing = render.read_directory(path)
     write = dict((n, c) for n, c in files.items() if existing.get(n) != c)
     for name in write:

@@ -1,0 +1,115 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cilium_baseline_policies
+short_description: Render the cluster-wide baseline Cilium policies from the port model
+version_added: 0.1.0
+description:
+  - Pure computation on the controller, no cluster access. Returns the policies that the
+    M(safespring.netsec.cilium_network_policy) module then validates and applies.
+  - Host policies (CiliumClusterwideNetworkPolicy with a C(nodeSelector)) for control-plane and
+    worker nodes admit exactly the port model's ingress flows. Node-role peers become
+    C(fromEntities) C(host) and C(remote-node) (plus C(cluster) for the API server, which pods
+    reach through the C(kubernetes) Service, and C(health) for cilium-health); load balancers,
+    the jump host and CIDR peers become C(fromCIDR) with addresses from O(addresses).
+  - C(kube-system) becomes default-deny for ingress (host, nodes and the API server allowed);
+    cluster DNS answers the cluster on DNS ports only; Hubble relay and UI accept the jump host only.
+  - With O(mesh=istio-ambient), an allowance for the kubelet probes Istio SNATs to a
+    link-local address (it never switches pods to default deny).
+author: Safespring
+extends_documentation_fragment:
+  - safespring.netsec.attributes
+  - safespring.netsec.attributes.INFO_MODULE
+  - safespring.netsec.attributes.IDEMPOTENT
+options:
+  cluster:
+    description: The cluster description of the port model.
+    type: dict
+    required: true
+  addresses:
+    description:
+      - Address book, role -> list of addresses or CIDRs. Needs C(loadbalancer) and (when the
+        jump host is enabled) C(jump_host).
+    type: dict
+    required: true
+  hubble:
+    description: Hubble is deployed (adds the relay/UI policies).
+    type: bool
+    default: true
+  hubble_relay:
+    description: Hubble relay is deployed.
+    type: bool
+    default: true
+  hubble_ui:
+    description: Hubble UI is deployed.
+    type: bool
+    default: false
+  mesh:
+    description: Service-mesh integration in use.
+    type: str
+    choices: [none, istio-ambient, linkerd]
+    default: none
+  mesh_namespaces:
+    description: Namespaces in the mesh.
+    type: list
+    elements: str
+    default: []
+seealso:
+  - module: safespring.netsec.cilium_network_policy
+"""
+
+EXAMPLES = r"""
+- name: Baseline policies from the port model
+  safespring.netsec.cilium_baseline_policies:
+    cluster: "{{ netsec_cluster }}"
+    addresses:
+      loadbalancer: [198.18.1.11, 198.18.1.12]
+      jump_host: [198.18.2.5]
+  register: baseline
+"""
+
+RETURN = r"""
+policies:
+  description: CiliumClusterwideNetworkPolicy and CiliumNetworkPolicy objects, in a stable order.
+  returned: success
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.cilium import mesh as mesh_mod
+from ansible_collections.safespring.netsec.plugins.module_utils.cilium import policies
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        cluster=dict(type="dict", required=True),
+        addresses=dict(type="dict", required=True),
+        hubble=dict(type="bool", default=True),
+        hubble_relay=dict(type="bool", default=True),
+        hubble_ui=dict(type="bool", default=False),
+        mesh=dict(type="str", choices=list(mesh_mod.MESHES), default="none"),
+        mesh_namespaces=dict(type="list", elements="str", default=[]),
+    ), supports_check_mode=True)
+    p = module.params
+    try:
+        result = policies.baseline(p["cluster"], p["addresses"], hubble=p["hubble"], hubble_relay=p["hubble_relay"],
+                                   hubble_ui=p["hubble_ui"], mesh=p["mesh"], mesh_namespaces=p["mesh_namespaces"],
+                                   field="addresses")
+    except NetsecError as exc:
+        exc.fail(module)
+    module.exit_json(changed=False, policies=result)
+
+
+if __name__ == "__main__":
+    main()
