@@ -101,10 +101,16 @@ up() {
   podman_conf_write
   "$HERE/netns.sh" up >/dev/null
   ensure_image
-  local h c ns started=()
+  local h c ns others started=()
   for h in "${CONTAINER_HOSTS[@]}"; do
     c="$(container_of "$h")"; ns="$(netns_of "$h")"
     container_healthy "$c" && continue
+    others="$(containers_in_netns "$ns" | grep -vx "$c" || true)"
+    if [ -n "$others" ]; then
+      log "$ns is in use by container(s) $(echo $others) (Molecule?): one set of hosts at a time;" \
+        "destroy those first (molecule destroy -s SCENARIO)"
+      return 1
+    fi
     podman rm -f --time 5 "$c" >/dev/null 2>&1 || true
     podman run -d --name "$c" --hostname "$h" --label "$LABEL" \
       --network "ns:/run/netns/$ns" --systemd=always --privileged \

@@ -21,3 +21,14 @@ runtime = "runc"
 CONF
   mv "$tmp" "$CONTAINERS_CONF"
 }
+
+# Running containers whose network namespace is /run/netns/$1, whoever started them (the
+# `hosts` component, Molecule): only one set of hosts may use the LB namespaces at a time.
+containers_in_netns() {
+  local want name pid
+  want="$(stat -L -c %i "/run/netns/$1" 2>/dev/null)" || return 0
+  while read -r name pid; do
+    [ -n "$pid" ] && [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$want" ] && echo "$name"
+  done < <(podman ps --format '{{.Names}} {{.Pid}}' 2>/dev/null)
+  return 0
+}
