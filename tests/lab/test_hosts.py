@@ -105,9 +105,33 @@ def test_down_removes_the_containers_and_their_processes(lab_hosts, tmp_path):
     finally:
         run("hosts.sh", "down", env)
         run("netns.sh", "down", env)
+    assert_scratch_gone(lab_hosts, host)
+
+
+def assert_scratch_gone(lab_hosts, host):
     assert podman("ps", "-a", "--format", "{{.Names}}").stdout.split().count(host["container"]) == 0
     assert not [n for n in os.listdir("/run/netns") if n.startswith("sth-")]
     # The lab's own containers were not touched.
     assert os.path.exists(os.path.join(LAB_DIR, "podman", "containers.conf"))
     for name in CONTAINER_HOSTS:
         assert lab_hosts.exec(name, "systemctl", "is-system-running").stdout.strip() == "running"
+
+
+@pytest.mark.slow
+def test_up_refuses_a_namespace_that_another_container_already_uses(lab_hosts, tmp_path):
+    """One set of hosts per LB namespace: a Molecule instance there blocks the component."""
+    env, host = scratch(tmp_path)
+    intruder = host["container"] + "-molecule"
+    try:
+        assert run("netns.sh", "up", env).returncode == 0
+        podman("run", "-d", "--name", intruder, "--network", f"ns:/run/netns/{host['netns']}",
+               "localhost/ssn-debian:12", "sleep", "300")
+        refused = run("hosts.sh", "up", env)
+        assert refused.returncode != 0
+        assert intruder in refused.stderr and "one set of hosts at a time" in refused.stderr
+        assert podman("container", "exists", host["container"], check=False).returncode == 1
+    finally:
+        podman("rm", "-f", "--time", "0", intruder, check=False)
+        run("hosts.sh", "down", env)
+        run("netns.sh", "down", env)
+    assert_scratch_gone(lab_hosts, host)
