@@ -252,12 +252,12 @@ def validate(decl, field_prefix="namespace_policies_"):
             _fail("%r is not a valid name" % name, field_path(pfield, "name"), fix="RFC 1123 label")
         entry = {"index": idx, "field": pfield, "from": ends["from"], "to": ends["to"], "ports": ports,
                  "http": [dict(r) for r in http], "explicit_name": name}
+        _check_overlap(entry, paths, by_name, field_prefix)
         entry["name"] = str(name) if name else _auto_name(entry)
         if entry["name"] in names:
             _fail("name %r is already used by paths[%d]" % (entry["name"], names[entry["name"]]), field_path(pfield, "name"),
                   fix="give each path a unique name")
         names[entry["name"]] = idx
-        _check_overlap(entry, paths, by_name, field_prefix)
         paths.append(entry)
     return {"namespaces": namespaces, "by_name": by_name, "paths": paths, "dns": dns,
             "cluster_cidrs": [str(c) for c in cluster]}

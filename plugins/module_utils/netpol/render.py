@@ -104,7 +104,7 @@ def markdown_matrix(pairs):
     if not pairs:
         return "_No allowed flows._\n"
     lines = ["| from \\ to | %s |" % " | ".join("`%s`" % d for d in dests),
-             "|---|%s" % "---|" * len(dests)]
+             "|---|" + "---|" * len(dests)]
     for src in sources:
         cells = [", ".join(pairs.get((src, d), [])) for d in dests]
         lines.append("| `%s` | %s |" % (src, " | ".join(cells)))
