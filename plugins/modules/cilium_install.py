@@ -332,6 +332,8 @@ def _render(module, planned):
     values_text = render.HEADER + render.dump(planned["values"])
     files = {VALUES_FILE: values_text}
     helm = module.params["helm_binary"] or module.get_bin_path("helm")
+    if module.params["helm_binary"] and not os.access(helm, os.X_OK):
+        raise NetsecError("%s is not an executable" % helm, field="helm_binary", fix="give the path of helm, or leave it unset to render values only")
     note = "helm not found on the controller: rendered the values only; run helm template or let the cluster's GitOps render the chart"
     if helm:
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
