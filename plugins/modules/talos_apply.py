@@ -129,7 +129,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import apply as A
-from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import CONNECTION_SPEC, client_from_module
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import CONNECTION_SPEC, client_from_module, redact_text
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import duration_seconds
 
 
@@ -164,13 +164,13 @@ def main():
         diff = extra.pop("diff", None)
         result.update(extra)
         if diff and module._diff:
-            result["diff"] = {"prepared": diff}
+            result["diff"] = {"prepared": redact_text(diff)}
         exc.extra = {}
         exc.fail(module, **result)
     diff = outcome.pop("diff")
     result.update(outcome)
     if module._diff and outcome["changed"]:
-        result["diff"] = {"prepared": diff}
+        result["diff"] = {"prepared": redact_text(diff)}
     module.exit_json(**result)
 
 

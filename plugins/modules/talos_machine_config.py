@@ -123,6 +123,16 @@ options:
     description: The talosctl executable (for O(validate_with_talosctl)).
     type: str
     default: talosctl
+  talosconfig:
+    description:
+      - Accepted so that C(module_defaults) for C(group/safespring.netsec.talos) can set it once;
+        this module never contacts a node and does not use it.
+    type: path
+  endpoints:
+    description: Accepted for C(module_defaults) of the talos group; not used.
+    type: list
+    elements: str
+    default: []
   mode:
     description: File mode of O(dest).
     type: raw
@@ -257,6 +267,8 @@ def main():
             schema_path=dict(type="path"),
             validate_with_talosctl=dict(type="bool", default=False),
             talosctl_path=dict(type="str", default="talosctl"),
+            talosconfig=dict(type="path"),
+            endpoints=dict(type="list", elements="str", default=[]),
             mode=dict(type="raw", default="0600"),
         ),
         mutually_exclusive=[("base", "base_path")],

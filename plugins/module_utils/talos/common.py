@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import Talosctl
 
@@ -37,3 +38,13 @@ def redact(value):
     if isinstance(value, list):
         return [redact(v) for v in value]
     return copy.deepcopy(value)
+
+
+_SECRET_LINE = re.compile(r"^([-+ ]?\s*-?\s*(?:%s):\s*)(\S.*)$" % "|".join(SECRET_KEYS))
+
+
+def redact_text(text):
+    """Redact `key: value` lines of secret keys in YAML text or a unified diff of it."""
+    if not text:
+        return text
+    return "\n".join(_SECRET_LINE.sub(lambda m: m.group(1) + REDACTED, line) for line in text.split("\n"))
