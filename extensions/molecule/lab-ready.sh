@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Molecule's dependency step for every scenario here (config.yml): the lab's namespaces are
-# up, localhost/ssn-debian:12 exists, and no container of the `hosts` component occupies the
-# LB namespaces (one set of hosts at a time: `scripts/lab.sh down hosts` first).
+# Molecule's dependency step for every scenario here (config.yml). Checks that Molecule's
+# environment resolves safespring.netsec from this work tree, brings the lab's namespaces up,
+# makes sure localhost/ssn-debian:12 exists, and that no container of the `hosts` component
+# occupies the LB namespaces (one set of hosts at a time: `scripts/lab.sh down hosts` first).
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+
+# Before env.sh (which sets the path itself): this is the environment Molecule runs Ansible in.
+if ! ansible-galaxy collection list safespring.netsec 2>/dev/null | grep -q '^safespring\.netsec '; then
+  echo "molecule: collection safespring.netsec not found on ANSIBLE_COLLECTIONS_PATH" \
+    "(${ANSIBLE_COLLECTIONS_PATH:-unset}); run scripts/bootstrap.sh and source scripts/env.sh" >&2
+  exit 1
+fi
+
 . "$REPO/scripts/env.sh"
 . "$REPO/tests/lab/podman/env.sh"
 eval "$(python3 "$REPO/tests/lab/netns/topology.py" shell)"
