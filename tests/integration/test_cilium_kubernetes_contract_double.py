@@ -1,0 +1,161 @@
+"""cilium_network_policy / cilium_status through ansible-playbook against the Kubernetes API
+contract double (strict about server-side apply, dry run, preconditions and CRD validation)."""
+import copy
+
+import pytest
+
+from fixtures.cilium import LAB_ADDRESS_BOOK, LAB_CLUSTER, run_playbook
+
+from ansible_collections.safespring.netsec.plugins.module_utils.cilium import policies as cpol
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import client as kclient
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned
+
+SET = "cilium-baseline"
+
+
+@pytest.fixture
+def baseline():
+    return cpol.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK)
+
+
+def policy_task(double, policies, name="apply", **options):
+    args = {"host": double.url, "api_key": double.token, "owned_set": SET, "policies": policies}
+    args.update(options)
+    return {"name": name, "safespring.netsec.cilium_network_policy": args}
+
+
+def run(tmp_path, *tasks, args=()):
+    book = [{"hosts": "localhost", "gather_facts": False, "tasks": list(tasks)}]
+    rc, results, stats, proc = run_playbook(tmp_path, book, None, *args, TMPDIR=str(tmp_path))
+    return rc, results, proc
+
+
+def patches(double):
+    return [r for r in double.requests if r[0] == "PATCH"]
+
+
+def test_converge_with_ssa_then_second_run_changes_nothing(tmp_path, kubernetes_contract_double, baseline):
+    double = kubernetes_contract_double
+    rc, res, proc = run(tmp_path, policy_task(double, baseline))
+    assert rc == 0, proc.stdout[-3000:]
+    assert res["apply"]["changed"] and len(res["apply"]["summary"]["create"]) == len(baseline)
+    sent = patches(double)
+    assert len(sent) == len(baseline)
+    assert all(ct == "application/apply-patch+yaml" and q["fieldManager"] == "safespring.netsec" and q.get("force") == "false"
+               for _, _, ct, q in sent)
+    stored = double.get("CiliumClusterwideNetworkPolicy", "netsec-host-worker")
+    assert stored["metadata"]["labels"][owned.OWNED_SET_LABEL] == SET
+
+    rc, res, _ = run(tmp_path, policy_task(double, baseline))
+    assert rc == 0 and res["apply"]["changed"] is False
+    assert set(a["action"] for a in res["apply"]["plan"]) == {"unchanged"}
+    assert len(patches(double)) == len(baseline)  # nothing sent the second time
+    assert double.violations == []
+
+
+def test_check_mode_sends_dry_run_all_and_persists_nothing(tmp_path, kubernetes_contract_double, baseline):
+    double = kubernetes_contract_double
+    rc, res, proc = run(tmp_path, policy_task(double, baseline), args=("--check", "--diff"))
+    assert rc == 0, proc.stdout[-3000:]
+    assert res["apply"]["changed"] is True and len(res["apply"]["diff"]) == len(baseline)
+    assert all(q.get("dryRun") == "All" for _, _, _, q in patches(double))
+    assert double.get("CiliumClusterwideNetworkPolicy", "netsec-host-worker") is None
+    assert double.violations == []
+
+
+def test_foreign_object_with_a_declared_name_fails_before_any_write_and_stays_untouched(tmp_path, kubernetes_contract_double, baseline):
+    double = kubernetes_contract_double
+    foreign = copy.deepcopy(baseline[1])
+    foreign["spec"]["description"] = "hand-made by the platform team"
+    before = copy.deepcopy(double.seed(foreign))
+    rc, res, _ = run(tmp_path, policy_task(double, baseline))
+    assert rc != 0 and res["apply"]["field"] == "policies[1]"
+    assert "not managed by this collection" in res["apply"]["msg"]
+    assert patches(double) == []
+    assert double.get(foreign["kind"], foreign["metadata"]["name"]) == before
+
+
+def test_prune_deletes_only_owned_policies_no_longer_declared(tmp_path, kubernetes_contract_double, baseline):
+    double = kubernetes_contract_double
+    other_set = owned.stamp({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                             "metadata": {"name": "team-a", "namespace": "shop"},
+                             "spec": {"endpointSelector": {}, "ingress": [{"fromEntities": ["cluster"]}]}}, "namespace-policies")
+    double.seed(other_set, manager="safespring.netsec")
+    unlabelled = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "legacy"},
+                  "spec": {"endpointSelector": {}, "ingress": [{"fromEntities": ["cluster"]}]}}
+    double.seed(unlabelled)
+    run(tmp_path, policy_task(double, baseline))
+    rc, res, proc = run(tmp_path, policy_task(double, baseline[:2]))
+    assert rc == 0, proc.stdout[-3000:]
+    pruned = res["apply"]["summary"]["prune"]
+    assert len(pruned) == len(baseline) - 2
+    assert double.get("CiliumNetworkPolicy", "netsec-kube-dns", "kube-system") is None
+    assert double.get("CiliumNetworkPolicy", "team-a", "shop") is not None
+    assert double.get("CiliumClusterwideNetworkPolicy", "legacy") is not None
+    deletes = [r for r in double.requests if r[0] == "DELETE"]
+    assert len(deletes) == len(pruned) and double.violations == []
+
+
+def test_field_taken_over_by_another_manager_conflicts_unless_forced(tmp_path, kubernetes_contract_double, baseline):
+    double = kubernetes_contract_double
+    mine = owned.stamp(baseline[0], SET)
+    edited = copy.deepcopy(mine)
+    edited["spec"]["description"] = "edited by hand"
+    double.seed(edited, manager="kubectl-edit")
+    rc, res, _ = run(tmp_path, policy_task(double, baseline[:1], prune=False))
+    assert rc != 0 and "force_conflicts" in res["apply"]["msg"]
+    assert double.get(edited["kind"], edited["metadata"]["name"])["spec"]["description"] == "edited by hand"
+    rc, res, _ = run(tmp_path, policy_task(double, baseline[:1], prune=False, force_conflicts=True))
+    assert rc == 0
+    assert double.get(edited["kind"], edited["metadata"]["name"])["spec"]["description"] == baseline[0]["spec"]["description"]
+
+
+def test_invalid_policy_is_refused_with_the_live_crd_schema_before_anything_is_sent(tmp_path, kubernetes_contract_double):
+    double = kubernetes_contract_double
+    bad = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "bad"},
+           "spec": {"nodeSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": "443", "protocol": "QUIC"}]}]}]}}
+    rc, res, _ = run(tmp_path, policy_task(double, [bad]))
+    assert rc != 0 and res["apply"]["field"].startswith("policies[0].spec.ingress[0].toPorts[0].ports[0].protocol")
+    assert patches(double) == []
+    assert any(r[1].endswith("/customresourcedefinitions/ciliumclusterwidenetworkpolicies.cilium.io") for r in double.requests)
+
+
+def test_status_proves_encryption_from_published_keys(tmp_path, kubernetes_contract_double):
+    double = kubernetes_contract_double
+    nodes = ["cp1", "w1"]
+    double.seed({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "cilium", "namespace": "kube-system"},
+                 "spec": {}, "status": {"desiredNumberScheduled": 2, "numberReady": 2, "numberAvailable": 2,
+                                        "updatedNumberScheduled": 2, "observedGeneration": 1}})
+    for n in nodes:
+        double.seed({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cilium-" + n, "namespace": "kube-system",
+                                                                     "labels": {"k8s-app": "cilium"}},
+                     "spec": {"nodeName": n}, "status": {"phase": "Running", "containerStatuses": [{"name": "cilium-agent", "ready": True,
+                                                                                                     "restartCount": 0}]}})
+        double.seed({"apiVersion": "cilium.io/v2", "kind": "CiliumNode",
+                     "metadata": {"name": n, "annotations": {"network.cilium.io/wg-pub-key": "key-" + n}}, "spec": {}})
+    double.seed({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-config", "namespace": "kube-system"},
+                 "data": {"enable-wireguard": "true", "encrypt-node": "true", "enable-host-firewall": "true",
+                          "policy-audit-mode": "false", "enable-policy": "always"}})
+    rc, res, proc = run(tmp_path, {"name": "status", "safespring.netsec.cilium_status": {"host": double.url, "api_key": double.token}})
+    assert rc == 0, proc.stdout[-3000:]
+    st = res["status"]
+    assert st["changed"] is False and st["agents"]["all_ready"]
+    assert st["encryption"]["proven"] and st["encryption"]["nodes_with_key"] == nodes
+    assert st["host_firewall"] == {"enabled": True, "enforcing": True} and st["enforcement"]["mode"] == "always"
+    assert [r[0] for r in double.requests if r[0] != "GET"] == []
+
+
+def test_client_delete_precondition_protects_an_object_changed_after_the_plan(kubernetes_contract_double, baseline, tmp_path, monkeypatch):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # discovery cache of the kubernetes client
+    double = kubernetes_contract_double
+    client = kclient.KubeClient(host=double.url, api_key=double.token)
+    client.apply(owned.stamp(baseline[0], SET))
+    planned = client.get("cilium.io/v2", baseline[0]["kind"], baseline[0]["metadata"]["name"])
+    relabelled = owned.stamp(baseline[0], SET)
+    relabelled["metadata"]["labels"]["keep"] = "yes"
+    client.apply(relabelled)  # someone changed it after our plan
+    with pytest.raises(kclient.KubeError) as err:
+        client.delete(planned)
+    assert err.value.status == 409
+    assert double.get(baseline[0]["kind"], baseline[0]["metadata"]["name"]) is not None
