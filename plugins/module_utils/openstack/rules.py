@@ -431,7 +431,8 @@ def plan_group(desired, live_group, names_by_id, protected, new_group_rules=()):
         if desired.state == "absent":
             return gp
         gp.create_group = True
-        live_pairs = [(r, live_rule(r, names_by_id)) for r in new_group_rules]
+        # Template rules: the real ones get their ids when the group is created.
+        live_pairs = [(dict(r, id=None), live_rule(r, names_by_id)) for r in new_group_rules]
     else:
         gp.id = live_group["id"]
         live_pairs = _live_group_rules(live_group, names_by_id)

@@ -89,6 +89,8 @@ class Sync(object):
         if self.groups_created:
             # New groups came with the cloud's real default rules: plan their fate from those.
             self.plan = R.plan(self.desired, self.live, self.protected)
+            for gp in self.plan.groups:
+                gp.create_group = gp.name in self.groups_created
         ids = dict((name, g["id"]) for name, g in self.live.items())
         # 2. make: every group's new rules, one bulk POST each.
         for gp in self.plan.groups:
