@@ -141,10 +141,15 @@ kubeconfig:
   returned: when server is given
   type: dict
 role_keys:
-  description: Zitadel role keys the access levels need (feed them to zitadel_project).
+  description: Zitadel role keys the access levels need.
   returned: always
   type: list
   elements: str
+zitadel_roles:
+  description: The role keys as O(safespring.netsec.zitadel_project#module:roles) entries (key, display_name, group).
+  returned: always
+  type: list
+  elements: dict
 files:
   description: Paths written (or that would be written in check mode).
   returned: always
@@ -234,7 +239,8 @@ def main():
                                           certificate_authority_data=p["certificate_authority_data"])
     except NetsecError as exc:
         exc.fail(module, changed=False)
-    result = dict(changed=False, authentication_configuration=config, rbac=objects, role_keys=keys, files=[], diff=[])
+    result = dict(changed=False, authentication_configuration=config, rbac=objects, role_keys=keys,
+                  zitadel_roles=rbac.zitadel_roles(keys), files=[], diff=[])
     if kubeconfig is not None:
         result["kubeconfig"] = kubeconfig
     if p["dest"]:

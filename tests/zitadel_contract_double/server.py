@@ -563,7 +563,7 @@ class ZitadelContractDouble:
         self._thread = None
 
     def start(self):
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="zitadel-contract-double", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="zitadel-contract-double", daemon=True)
         self._thread.start()
         return self
 
