@@ -18,7 +18,7 @@ description:
     rejects tokens whose C(amr) shows no multi-factor login, and refuses C(system:) usernames and groups.
   - With O(dest) the three documents are written as YAML for GitOps; unchanged files are left alone.
   - No binding to C(system:masters) is ever produced.
-author: Safespring
+author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT

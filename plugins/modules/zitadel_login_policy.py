@@ -17,7 +17,7 @@ description:
   - An organisation that still inherits the instance default gets its own policy, created from the
     inherited values plus the ones given here.
   - Options left unset keep their current value.
-author: Safespring
+author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT

@@ -16,7 +16,7 @@ description:
   - The application is always a native public client with PKCE (C(OIDC_AUTH_METHOD_TYPE_NONE)),
     authorization code and optionally refresh-token grants, as kubelogin needs; it has no client secret.
   - Returns the client id the kube-apiserver uses as audience and kubelogin as C(--oidc-client-id).
-author: Safespring
+author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT

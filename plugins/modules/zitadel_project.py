@@ -15,7 +15,7 @@ description:
   - Creates, updates or removes a Zitadel project, found by its name in the organisation.
   - Manages the project's roles; missing roles are added in one bulk call.
   - Role assertion is on by default so that tokens carry the role claim without extra scopes.
-author: Safespring
+author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT

@@ -16,7 +16,7 @@ description:
   - Users are given by id or by login name (resolved in the organisation).
   - With O(exclusive=true) grants of users not listed are revoked, so that leaving a team removes access.
   - Zitadel's v1 API has no groups; a team is the list of its members' grants.
-author: Safespring
+author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT

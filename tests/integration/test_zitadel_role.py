@@ -170,3 +170,15 @@ def test_render_only_needs_no_zitadel(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert exposed(data)["configs"]["prod"]["jwt"][0]["issuer"]["audiences"] == ["1@kubernetes-prod"]
     assert sorted(p.name for p in (out / "prod").iterdir()) == ["authentication-config.yaml", "rbac.yaml"]
+
+
+def test_readme_and_defaults_agree_with_argument_specs():
+    role = REPO / "roles" / "zitadel_rbac"
+    options = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
+    readme = (role / "README.md").read_text()
+    for name, spec in options.items():
+        assert "`%s`" % name in readme, name
+        if "default" in spec:
+            assert defaults.get(name) == spec["default"], name
+    assert set(defaults) <= set(options)
