@@ -54,7 +54,8 @@ options:
   guard_commands:
     description:
       - Extra checks run on the controller while the try runs; each is an argv list and must exit 0,
-        e.g. C([ssh, jump, talosctl, -n, NODE, version]) to prove the jump host still reaches apid.
+        e.g. C([ssh, jump, talosctl, --nodes, "{node}", version]) to prove the jump host still reaches apid.
+      - The string C({node}) in an argument is replaced by O(node).
     type: list
     elements: list
     default: []
@@ -97,7 +98,7 @@ EXAMPLES = r"""
     mode: try
     try_timeout: 2m
     guard_commands:
-      - [ssh, jump.example, talosctl, --nodes, 198.18.1.21, version]
+      - [ssh, jump.example, talosctl, --nodes, "{node}", version]
 """
 
 RETURN = r"""
@@ -152,7 +153,7 @@ def main():
         duration_seconds(p["try_timeout"], field="try_timeout")
 
         def run_command(argv):
-            return module.run_command([str(a) for a in argv])
+            return module.run_command([str(a).replace("{node}", p["node"]) for a in argv])
 
         applier = A.Applier(client_from_module(module), run_command=run_command)
         outcome = applier.run(p["node"], p["config_path"], mode=p["mode"], try_timeout=p["try_timeout"],
