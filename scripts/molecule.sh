@@ -6,10 +6,12 @@ set -uo pipefail
 . "$(dirname "$0")/env.sh"
 "$REPO/scripts/lab.sh" up netns neutron >/dev/null
 "$REPO/scripts/lab.sh" down hosts >/dev/null 2>&1 || true
-cd "$REPO/extensions" || exit 1
+# From the collection root: only there does Molecule detect the collection and load
+# extensions/molecule/config.yml (elsewhere every step is "missing" and the run still passes).
+cd "$REPO" || exit 1
 scenarios=("$@")
 if [ "${#scenarios[@]}" = 0 ]; then
-  for f in molecule/*/molecule.yml; do [ -e "$f" ] && scenarios+=("$(basename "$(dirname "$f")")"); done
+  for f in extensions/molecule/*/molecule.yml; do [ -e "$f" ] && scenarios+=("$(basename "$(dirname "$f")")"); done
 fi
 rc=0
 for s in "${scenarios[@]}"; do
