@@ -13,7 +13,9 @@ if ! ansible-galaxy collection list safespring.netsec 2>/dev/null | grep -q '^sa
   exit 1
 fi
 
+# shellcheck source=scripts/env.sh
 . "$REPO/scripts/env.sh"
+# shellcheck source=tests/lab/podman/env.sh
 . "$REPO/tests/lab/podman/env.sh"
 eval "$(python3 "$REPO/tests/lab/netns/topology.py" shell)"
 

@@ -8,7 +8,9 @@
 # Which namespaces get a container, and its name, come from tests/lab/topology.yml.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/env.sh
 . "$HERE/../../scripts/env.sh"
+# shellcheck source=tests/lab/podman/env.sh
 . "$HERE/podman/env.sh"
 eval "$(python3 "$HERE/netns/topology.py" shell)"
 
@@ -107,7 +109,7 @@ up() {
     container_healthy "$c" && continue
     others="$(containers_in_netns "$ns" | grep -vx "$c" || true)"
     if [ -n "$others" ]; then
-      log "$ns is in use by container(s) $(echo $others) (Molecule?): one set of hosts at a time;" \
+      log "$ns is in use by container(s) ${others//$'\n'/ } (Molecule?): one set of hosts at a time;" \
         "destroy those first (molecule destroy -s SCENARIO)"
       return 1
     fi

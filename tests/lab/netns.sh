@@ -8,6 +8,7 @@
 # Names and addresses come from tests/lab/topology.yml (see docs/development.md).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/env.sh
 . "$HERE/../../scripts/env.sh"
 eval "$(python3 "$HERE/netns/topology.py" shell)"
 
@@ -126,10 +127,10 @@ up() {
 
 kill_pids() {  # $1: signal, rest: pids
   local sig="$1"; shift
-  [ $# -gt 0 ] && kill "-$sig" "$@" 2>/dev/null || true
+  if [ $# -gt 0 ]; then kill "-$sig" "$@" 2>/dev/null || true; fi
 }
 
-ns_pids() { ns_usable "$1" && ip netns pids "$1" 2>/dev/null || true; }
+ns_pids() { if ns_usable "$1"; then ip netns pids "$1" 2>/dev/null || true; fi; }
 
 down() {
   local pid ns pids i
@@ -144,7 +145,7 @@ down() {
   for ns in "${NAMESPACES[@]}"; do
     pids="$(ns_pids "$ns")"
     [ -n "$pids" ] || continue
-    log "$ns: ending leftover processes: $(echo $pids)"
+    log "$ns: ending leftover processes: ${pids//$'\n'/ }"
     # shellcheck disable=SC2086
     kill_pids TERM $pids
     for i in $(seq 30); do [ -z "$(ns_pids "$ns")" ] && break; sleep 0.1; done
