@@ -39,10 +39,19 @@ options:
     required: true
   addresses:
     description:
-      - The pairs, each C({ip_address, mac_address}) (C(mac_address) optional). C(ip_address) may be an address or a CIDR.
+      - The pairs, each C({ip_address, mac_address}) (C(mac_address) optional) or just the address as a string.
+        C(ip_address) may be an address or a CIDR.
+      - Mutually exclusive with O(cluster).
     type: list
-    elements: dict
+    elements: raw
     default: []
+  cluster:
+    description:
+      - A port-model cluster description (see M(safespring.netsec.security_group)); the pairs are its
+        C(loadbalancer.vrrp_addresses) of its C(ip_versions) when C(loadbalancer.ha_mode) is V(vrrp), and nothing is
+        done in the other modes.
+      - Mutually exclusive with O(addresses).
+    type: dict
   state:
     description:
       - V(present) adds the pairs, V(absent) removes them.
@@ -68,6 +77,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: Why nothing was done (O(cluster) not in VRRP mode).
+  returned: when O(cluster) is not in VRRP mode
+  type: str
 ports:
   description: Per port, its id and its pairs after the run (as they would be, in check mode).
   returned: always
@@ -81,8 +94,10 @@ import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import client as C
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import vrrp_address_pairs
 
 
 def normalize_address(value, field):
@@ -99,6 +114,8 @@ def parse_pairs(raw, field="addresses"):
     out = []
     for i, pair in enumerate(raw):
         pfield = field_path(field, i)
+        if isinstance(pair, str):
+            pair = {"ip_address": pair}
         if not isinstance(pair, dict) or set(pair) - {"ip_address", "mac_address"} or not pair.get("ip_address"):
             raise NetsecError("must be a mapping with ip_address and optionally mac_address", field=pfield)
         mac = pair.get("mac_address")
@@ -136,15 +153,23 @@ def main():
     module = AnsibleModule(
         argument_spec=C.auth_argument_spec(
             ports=dict(type="list", elements="str", required=True),
-            addresses=dict(type="list", elements="dict", default=[]),
+            addresses=dict(type="list", elements="raw", default=[]),
+            cluster=dict(type="dict"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             exclusive=dict(type="bool", default=False),
         ),
+        mutually_exclusive=[("addresses", "cluster")],
         supports_check_mode=True,
     )
     p = module.params
     try:
-        wanted = parse_pairs(p["addresses"])
+        if p["cluster"] is not None:
+            spec = pm.ClusterSpec.from_dict(p["cluster"], field="cluster")
+            if spec["loadbalancer"]["ha_mode"] != "vrrp":
+                module.exit_json(changed=False, ports=[], msg="ha_mode is %s: no address pairs needed" % spec["loadbalancer"]["ha_mode"])
+            wanted = parse_pairs(vrrp_address_pairs(spec), field="cluster.loadbalancer.vrrp_addresses")
+        else:
+            wanted = parse_pairs(p["addresses"])
     except NetsecError as exc:
         exc.fail(module, changed=False)
 
