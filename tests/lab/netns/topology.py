@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The lab topology (tests/lab/topology.yml) as data, shell variables and BIRD config.
 
     topology.py shell              shell assignments for tests/lab/netns.sh and hosts.sh
