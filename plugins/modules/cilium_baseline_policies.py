@@ -24,7 +24,8 @@ description:
     cluster DNS answers the cluster on DNS ports only; Hubble relay and UI accept the jump host only.
   - With O(mesh=istio-ambient), an allowance for the kubelet probes Istio SNATs to a
     link-local address (it never switches pods to default deny).
-author: Safespring
+author:
+  - Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.INFO_MODULE

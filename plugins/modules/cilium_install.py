@@ -28,7 +28,8 @@ description:
     patch carrying it as an C(inlineManifest); without C(helm) it writes the values only and
     says so in RV(manifest_note).
   - Ports (tunnel, Hubble, KubePrism) come from the collection's port model.
-author: Safespring
+author:
+  - Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
@@ -251,7 +252,6 @@ manifest_note:
 """
 
 import os
-import subprocess
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -342,14 +342,14 @@ def _render(module, planned):
         try:
             argv = cv.helm_template_argv(helm, module.params["release_name"], module.params["chart_ref"], planned["version"],
                                          module.params["release_namespace"], tmp_values)
-            proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            rc, stdout, stderr = module.run_command(argv)
         finally:
             os.unlink(tmp_values)
-        if proc.returncode != 0:
-            raise NetsecError("helm template failed: %s" % proc.stderr.strip()[:800], field="chart_ref",
+        if rc != 0:
+            raise NetsecError("helm template failed: %s" % stderr.strip()[:800], field="chart_ref",
                               fix="check chart_ref/version (helm repo add cilium https://helm.cilium.io) or give a local chart path")
-        files[MANIFEST_FILE] = render.HEADER + proc.stdout
-        files[TALOS_PATCH_FILE] = render.HEADER + render.dump(cv.talos_inline_manifest_patch(proc.stdout))
+        files[MANIFEST_FILE] = render.HEADER + stdout
+        files[TALOS_PATCH_FILE] = render.HEADER + render.dump(cv.talos_inline_manifest_patch(stdout))
         note = "manifest rendered with %s template" % helm
     if planned["mesh"]["namespace_patches"] or planned["mesh"]["objects"]:
         files[MESH_FILE] = render.HEADER + render.dump_all(planned["mesh"]["namespace_patches"] + planned["mesh"]["objects"])

@@ -24,7 +24,8 @@ description:
     file each plus a C(kustomization.yaml), for GitOps.
   - The CRD schema comes from O(schema_files) or, when not given and O(delivery=apply), from
     the cluster's CustomResourceDefinition.
-author: Safespring
+author:
+  - Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT

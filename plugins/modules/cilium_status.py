@@ -18,9 +18,10 @@ description:
     the CiliumNode objects (the WireGuard public key or IPsec key index every agent publishes).
   - With O(exec_encrypt_status=true) it also runs C(cilium-dbg encrypt status) in every agent
     (read only) and checks each reports the configured mode with all its peers.
-  - RV(encryption.proven) is true only when the configuration enables encryption, every agent
+  - In RV(encryption), C(proven) is true only when the configuration enables encryption, every agent
     is ready and every node published its key (and, with exec, every agent confirms it).
-author: Safespring
+author:
+  - Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.INFO_MODULE

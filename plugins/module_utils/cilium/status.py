@@ -110,9 +110,9 @@ def encryption(config, cilium_nodes, agents_report, encrypt_status=None):
         if parsed["mode"] != mode:
             problems.append("%s reports encryption %s, config says %s" % (pod_name, parsed["mode"], mode))
         elif mode == "wireguard" and parsed["peers"] is not None and parsed["peers"] < len(names) - 1:
-            problems.append("%s has %d WireGuard peers, expected %d" % (pod_name, parsed["peers"], len(names) - 1))
+            problems.append("%s has %s WireGuard peers, expected %s" % (pod_name, parsed["peers"], len(names) - 1))
         elif parsed["errors"]:
-            problems.append("%s reports %d IPsec errors" % (pod_name, parsed["errors"]))
+            problems.append("%s reports %s IPsec errors" % (pod_name, parsed["errors"]))
     if per_agent and not any(p.startswith(tuple(per_agent)) for p in problems):
         evidence.append("%d agents report %s in the datapath" % (len(per_agent), mode))
     return {

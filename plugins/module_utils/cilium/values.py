@@ -272,4 +272,3 @@ def helm_template_argv(helm, release, chart, version, namespace, values_file, ku
 def talos_inline_manifest_patch(manifest_text, name="cilium"):
     """A Talos machine-config patch carrying the manifest as an inlineManifest."""
     return {"cluster": {"inlineManifests": [{"name": name, "contents": manifest_text}]}}
-

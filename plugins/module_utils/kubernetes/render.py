@@ -16,7 +16,11 @@ __metaclass__ = type
 import os
 import re
 
-import yaml
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core on the controller
+    HAS_YAML = False
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 
@@ -26,21 +30,22 @@ _UNSAFE = re.compile(r"[^a-z0-9.-]+")
 _TOP_ORDER = ("apiVersion", "kind", "metadata")
 
 
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data):
-        return True  # manifests stay readable and diffable: no &anchors
+if HAS_YAML:
+    class _Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True  # manifests stay readable and diffable: no &anchors
 
+    def _str_presenter(dumper, data):
+        style = "|" if "\n" in data else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
-def _str_presenter(dumper, data):
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str_presenter)
+    _Dumper.add_representer(str, _str_presenter)
 
 
 def dump(obj):
     """YAML text with apiVersion, kind, metadata first and the rest sorted."""
+    if not HAS_YAML:
+        raise NetsecError("the Python package PyYAML is required on the controller", fix="pip install PyYAML")
     ordered = [(k, obj[k]) for k in _TOP_ORDER if k in obj]
     ordered += sorted((k, v) for k, v in obj.items() if k not in _TOP_ORDER)
     text = ""
