@@ -13,6 +13,7 @@ if _COLLECTIONS.is_dir() and str(_COLLECTIONS) not in sys.path:
 if str(REPO / "tests") not in sys.path:
     sys.path.insert(0, str(REPO / "tests"))
 
-pytest_plugins = sorted(
-    "fixtures." + p.stem for p in (REPO / "tests" / "fixtures").glob("*.py") if p.stem != "__init__"
+# fixtures.lab first: the other fixture modules import its helpers.
+pytest_plugins = ["fixtures.lab"] + sorted(
+    "fixtures." + p.stem for p in (REPO / "tests" / "fixtures").glob("*.py") if p.stem not in ("__init__", "lab")
 )
