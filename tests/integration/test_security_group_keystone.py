@@ -1,0 +1,73 @@
+"""safespring.netsec.security_group with Keystone: project scoping through application credentials.
+
+The lab's second Neutron (behind a real Keystone) serves two projects, each with its own
+application credential (clouds lab-project-a / lab-project-b in $LAB_DIR/clouds.yaml,
+selected with module_defaults exactly like AWX's OpenStack credential does through
+OS_CLIENT_CONFIG_FILE). project-b can neither see nor change project-a's groups, even
+under the same names.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import uuid
+
+import pytest
+
+from fixtures.lab import lab_up
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+LAB_DIR = pathlib.Path(os.environ.get("LAB_DIR", REPO / ".lab"))
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def keystone():
+    lab_up("keystone")
+    return LAB_DIR / "clouds.yaml"
+
+
+def play(tmp_path, clouds, cloud, tasks):
+    book = tmp_path / "play.json"
+    book.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False,
+                                 "module_defaults": {"group/safespring.netsec.openstack": {"cloud": cloud}},
+                                 "tasks": tasks}]))
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(clouds), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+               ANSIBLE_PYTHON_INTERPRETER=os.environ.get("VIRTUAL_ENV", str(REPO / ".venv")) + "/bin/python")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(book)], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)
+    data = json.loads(proc.stdout[proc.stdout.index("{"):])
+    return [t["hosts"]["localhost"] for t in data["plays"][0]["tasks"]]
+
+
+def sync(name, rules, state="present"):
+    return {"name": name, "safespring.netsec.security_group": {"security_groups": [{"name": name, "state": state, "rules": rules}]}}
+
+
+def test_project_b_cannot_see_or_change_project_a_groups(keystone, tmp_path):
+    name = "k%s-web" % uuid.uuid4().hex[:6]
+    rules_a = [{"protocol": "tcp", "port": 443, "remote_ip_prefix": "198.18.2.0/24"}]
+    rules_b = [{"protocol": "tcp", "port": 80, "remote_ip_prefix": "198.18.2.0/24"}]
+    a_create, = play(tmp_path, keystone, "lab-project-a", [sync(name, rules_a)])
+    assert a_create.get("failed") is not True, a_create.get("msg")
+    assert a_create["security_groups"][0]["created"] is True
+    a_id = a_create["security_groups"][0]["id"]
+    try:
+        # Same name in project-b: its own group, project-a's is invisible to it.
+        b_create, b_absent = play(tmp_path, keystone, "lab-project-b", [sync(name, rules_b), sync(name, [], "absent")])
+        assert b_create["security_groups"][0]["created"] is True
+        assert b_create["security_groups"][0]["id"] != a_id
+        assert b_absent["security_groups"][0]["deleted"] is True
+        # Referencing project-a's group by id from project-b is refused by Neutron, with its message.
+        foreign = {"name": "ref", "safespring.netsec.security_group": {"security_groups": [
+            {"name": name + "-b", "rules": [{"protocol": "tcp", "port": 22, "remote_group_id": a_id}]}]}}
+        cleanup_b = sync(name + "-b", [], "absent")
+        refused, _ = play(tmp_path, keystone, "lab-project-b", [dict(foreign, ignore_errors=True), cleanup_b])
+        assert refused["failed"] is True and "HTTP 404" in refused["msg"], refused["msg"]
+        # project-a's group is untouched: a rerun there changes nothing.
+        a_again, = play(tmp_path, keystone, "lab-project-a", [sync(name, rules_a)])
+        assert a_again["changed"] is False and a_again["security_groups"][0]["id"] == a_id
+    finally:
+        play(tmp_path, keystone, "lab-project-a", [sync(name, [], "absent")])
