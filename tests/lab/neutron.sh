@@ -21,8 +21,19 @@ healthy() {
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${ENDPOINT}v2.0/security-groups" || true)" = 200 ]
 }
 
+write_clouds() {
+  cat >"$STATE/clouds.json" <<EOF
+{"lab": {"auth_type": "none", "auth": {"endpoint": "$ENDPOINT"}, "network_endpoint_override": "$ENDPOINT"}}
+EOF
+  clouds_set "$STATE/clouds.json"
+}
+
 do_up() {
-  if healthy; then say "up (already) at $ENDPOINT"; return 0; fi
+  if healthy; then
+    write_clouds  # cheap, and brings back our cloud if clouds.yaml was lost
+    say "up (already) at $ENDPOINT"
+    return 0
+  fi
   local t0=$SECONDS
   with_lock venv-neutron ensure_venv neutron "$REPO/requirements/lab-neutron.txt"
   mkdir -p "$STATE/lock"
@@ -31,12 +42,8 @@ do_up() {
   neutron_init_db "$STATE"
   neutron_start "$STATE" "$PORT"
   wait_http "${ENDPOINT}v2.0/security-groups" 200 "$START_TIMEOUT" "$STATE/gunicorn.pid" "$MARKER" "$STATE/gunicorn.log"
-  local clouds="$STATE/clouds.json"
-  cat >"$clouds" <<EOF
-{"lab": {"auth_type": "none", "auth": {"endpoint": "$ENDPOINT"}, "network_endpoint_override": "$ENDPOINT"}}
-EOF
-  clouds_set "$clouds"
-  say "up at $ENDPOINT in $((SECONDS - t0))s (RSS $(( $(neutron_rss_kb "$STATE") / 1024 )) MB; cloud 'lab' in $CLOUDS_YAML)"
+  write_clouds
+  say "up at $ENDPOINT in $((SECONDS - t0))s (RSS $(( $(daemon_rss_kb "$STATE") / 1024 )) MB; cloud 'lab' in $CLOUDS_YAML)"
 }
 
 do_down() {
@@ -48,7 +55,7 @@ do_down() {
 
 do_status() {
   if healthy; then
-    say "up at $ENDPOINT (RSS $(( $(neutron_rss_kb "$STATE") / 1024 )) MB)"
+    say "up at $ENDPOINT (RSS $(( $(daemon_rss_kb "$STATE") / 1024 )) MB)"
   else
     say "down"; return 1
   fi

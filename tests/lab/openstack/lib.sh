@@ -155,9 +155,11 @@ neutron_start() {  # STATE PORT
     --access-logfile "$state/access.log" --access-logformat "$ACCESS_LOG_FORMAT" \
     --error-logfile "$state/gunicorn.log" \
     neutron_wsgi:application
+  # Beside the access log: where count_requests() (tests/fixtures/openstack.py) sends its markers.
+  echo "http://127.0.0.1:$port/" >"$state/endpoint"
 }
 
-neutron_rss_kb() {  # STATE: RSS of the gunicorn master + worker, in kB
+daemon_rss_kb() {  # STATE: RSS of a gunicorn master + its worker, in kB
   local pid
   pid="$(cat "$1/gunicorn.pid" 2>/dev/null)" || { echo 0; return; }
   ps -o rss= --pid "$pid" --ppid "$pid" 2>/dev/null | awk '{s+=$1} END {print s+0}'
