@@ -14,13 +14,16 @@ short_description: Apply a machine configuration to a Talos node, with a lock-ou
 version_added: 0.1.0
 description:
   - Applies a config file to one node with C(talosctl apply-config). The plan (and the diff, and
-    check mode) is Talos's own dry run (C(--dry-run)): the node's diff against its running config.
+    check mode) is Talos's own dry run (C(--dry-run)), the node's diff against its running config.
     When the dry run reports no changes, nothing is applied.
   - In O(mode=try) Talos applies the config and reverts it after O(try_timeout) unless committed.
     While the try runs the module checks that apid still answers from the controller and that
     every O(guard_commands) entry succeeds (e.g. a probe from the jump host); only then it commits
     by applying the same config in no-reboot mode. When the guard fails it does not commit, waits
     for Talos to roll back, confirms the node answers again with its previous config, and fails.
+requirements:
+  - PyYAML
+  - talosctl on the controller
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
@@ -87,7 +90,7 @@ seealso:
   - module: safespring.netsec.talos_machine_config
   - module: safespring.netsec.talos_info
 author:
-  - Safespring
+  - Safespring platform team (@safespring)
 """
 
 EXAMPLES = r"""
@@ -126,9 +129,10 @@ guard:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.documents import HAS_YAML
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import apply as A
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import CONNECTION_SPEC, client_from_module, redact_text
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import duration_seconds
@@ -148,6 +152,8 @@ def main():
     spec.update(CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
     result = {"changed": False, "mode": p["mode"], "mode_details": "", "reboot_required": False, "committed": False, "rolled_back": False}
     try:
         duration_seconds(p["try_timeout"], field="try_timeout")

@@ -16,6 +16,9 @@ description:
   - Reads facts for verification and audit through talosctl - C(talosctl version),
     C(talosctl get services -o yaml) and C(talosctl get nftableschain -o yaml) (the firewall
     chains Talos programmed). Never reads the machine config (it holds secrets).
+requirements:
+  - PyYAML
+  - talosctl on the controller
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.INFO_MODULE
@@ -46,7 +49,7 @@ options:
 seealso:
   - module: safespring.netsec.talos_apply
 author:
-  - Safespring
+  - Safespring platform team (@safespring)
 """
 
 EXAMPLES = r"""
@@ -81,9 +84,10 @@ firewall:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.documents import HAS_YAML
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import CONNECTION_SPEC, client_from_module
 
 
@@ -111,6 +115,8 @@ def main():
     spec.update(CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     node = module.params["node"]
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
     result = {"changed": False}
     try:
         tc = client_from_module(module)

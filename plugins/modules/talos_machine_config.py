@@ -20,6 +20,9 @@ description:
     fails when the firewall would cut apid off from the jump host, the controller or (on workers)
     the control plane, and writes the file with mode 0600. Nothing is written when any check fails.
   - Runs on the controller; it never talks to a node (see M(safespring.netsec.talos_apply)).
+requirements:
+  - PyYAML
+  - jsonschema (when O(schema_path) is set)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
@@ -144,7 +147,7 @@ seealso:
   - module: safespring.netsec.talos_apply
   - module: safespring.netsec.talos_info
 author:
-  - Safespring
+  - Safespring platform team (@safespring)
 """
 
 EXAMPLES = r"""
@@ -200,10 +203,11 @@ validated_against:
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.documents import HAS_YAML
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import firewall as F
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import hardening as H
@@ -275,6 +279,10 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
+    if p["schema_path"] and not S.HAS_JSONSCHEMA:
+        module.fail_json(msg=missing_required_lib("jsonschema"))
     dest = p["dest"]
     result = {"changed": False, "dest": dest}
     try:

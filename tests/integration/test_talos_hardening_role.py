@@ -53,7 +53,7 @@ def run_role(tmp_path, double, *args, **overrides):
     (tmp_path / "vars.json").write_text(json.dumps(role_vars(tmp_path, double, **overrides)))
     env = dict(os.environ, **double.env)
     env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="False",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_PIPELINING="True",
                ANSIBLE_PYTHON_INTERPRETER=os.environ.get("VIRTUAL_ENV", str(REPO / ".venv")) + "/bin/python")
     proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "@" + str(tmp_path / "vars.json"),
                            str(tmp_path / "site.yml")] + list(args), capture_output=True, text=True, env=env, timeout=600, check=False)

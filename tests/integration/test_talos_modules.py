@@ -77,7 +77,7 @@ def run_playbook(tmp_path, double, *args, playbook=PLAYBOOK, extra=None):
     (tmp_path / "vars.json").write_text(json.dumps(variables))
     env = dict(os.environ, **double.env)
     env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="False",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_PIPELINING="True",
                ANSIBLE_PYTHON_INTERPRETER=os.environ.get("VIRTUAL_ENV", str(REPO / ".venv")) + "/bin/python")
     return subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "@" + str(tmp_path / "vars.json"),
                            str(tmp_path / "site.yml")] + list(args), capture_output=True, text=True, env=env, timeout=300, check=False)

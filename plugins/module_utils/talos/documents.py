@@ -14,7 +14,11 @@ __metaclass__ = type
 
 import copy
 
-import yaml
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core on the controller
+    HAS_YAML = False
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 
@@ -54,10 +58,6 @@ def load(text, field="config"):
     return docs
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
 def _str_presenter(dumper, data):
     # Block style for multi-line strings (file contents, inline manifests) keeps diffs readable.
     if "\n" in data:
@@ -65,7 +65,15 @@ def _str_presenter(dumper, data):
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)
 
 
-_Dumper.add_representer(str, _str_presenter)
+if HAS_YAML:
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    _Dumper.add_representer(str, _str_presenter)
+
+
+def dump_one(value):
+    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False)
 
 
 def dump(docs):

@@ -15,8 +15,6 @@ __metaclass__ = type
 
 import copy
 
-import yaml
-
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
@@ -121,7 +119,7 @@ def _check_auth(auth, field):
         raise NetsecError("%r is not one of %s" % (auth["mode"], ", ".join(AUTH_MODES)), field=field_path(field, "mode"))
     if auth["mode"] == "oidc_flags":
         oidc = auth["oidc"] or {}
-        known = set(k for k, _ in OIDC_FLAGS) | {"required_claims"}
+        known = set(pair[0] for pair in OIDC_FLAGS) | {"required_claims"}
         bad = set(oidc) - known
         if bad:
             raise NetsecError("unknown key(s) %s" % ", ".join(sorted(bad)), field=field_path(field, "oidc"), fix="known keys: %s" % ", ".join(sorted(known)))
@@ -220,7 +218,7 @@ def _harden_v113(docs, role, knobs):
             "path": "%s/%s" % (AUTHN_HOST_DIR, AUTHN_FILE),
             "permissions": 0o644,
             "op": "create",
-            "content": yaml.safe_dump(auth["configuration"], sort_keys=False, default_flow_style=False),
+            "content": D.dump_one(auth["configuration"]),
         })
     if not extra_args:
         del api["extraArgs"]

@@ -230,10 +230,9 @@ def parse_patch(item, field):
 
 
 def _yaml_list(text, field):
-    import yaml
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        return D.yaml.safe_load(text)
+    except D.yaml.YAMLError as exc:
         raise NetsecError("is not valid YAML: %s" % exc, field=field)
 
 

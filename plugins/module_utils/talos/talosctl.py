@@ -15,7 +15,10 @@ __metaclass__ = type
 import re
 import subprocess
 
-import yaml
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core on the controller
+    yaml = None
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 
@@ -66,7 +69,7 @@ def parse_apply_output(text):
     details, diff = text.strip(), None
     if "Dry run summary:" in text:
         body = text.split("Dry run summary:", 1)[1]
-        head, _, diff = body.partition("Config diff:")
+        head, _sep, diff = body.partition("Config diff:")
         details = head.strip().replace(" (skipped in dry-run).", "").strip()
         diff = diff.strip("\n")
     lowered = details.lower()
@@ -89,7 +92,7 @@ def parse_version(text):
             continue
         if ":" not in line or section is None:
             continue
-        key, _, value = line.strip().partition(":")
+        key, _sep, value = line.strip().partition(":")
         key, value = key.strip(), value.strip()
         if section == "client":
             out["client"][key] = value
