@@ -9,6 +9,7 @@ import os
 import pathlib
 import subprocess
 
+import pytest
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -89,6 +90,7 @@ def test_render_only_without_a_schema_is_refused(talosctl_double, tmp_path):
     assert proc.returncode != 0 and "talos_hardening_schema_path: required with talos_hardening_render_only" in proc.stdout
 
 
+@pytest.mark.slow
 def test_apply_orders_nodes_rules_first_then_try_and_commit_and_is_idempotent(talosctl_double, tmp_path):
     double = nodes(talosctl_double)
     proc, data = run_role(tmp_path, double)
