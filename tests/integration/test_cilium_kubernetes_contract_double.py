@@ -2,6 +2,8 @@
 contract double (strict about server-side apply, dry run, preconditions and CRD validation)."""
 import copy
 
+import yaml
+
 import pytest
 
 from fixtures.cilium import LAB_ADDRESS_BOOK, LAB_CLUSTER, run_playbook
@@ -159,3 +161,71 @@ def test_client_delete_precondition_protects_an_object_changed_after_the_plan(ku
         client.delete(planned)
     assert err.value.status == 409
     assert double.get(baseline[0]["kind"], baseline[0]["metadata"]["name"]) is not None
+
+
+def seed_cilium(double, ready=True, nodes=("cp1", "w1")):
+    double.seed({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "cilium", "namespace": "kube-system"},
+                 "spec": {}, "status": {"desiredNumberScheduled": len(nodes), "numberReady": len(nodes) - (0 if ready else 1),
+                                        "numberAvailable": len(nodes), "updatedNumberScheduled": len(nodes), "observedGeneration": 1}})
+    for n in nodes:
+        double.seed({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cilium-" + n, "namespace": "kube-system",
+                                                                     "labels": {"k8s-app": "cilium"}},
+                     "spec": {"nodeName": n}, "status": {"phase": "Running", "containerStatuses": [{"name": "cilium-agent", "ready": True,
+                                                                                                     "restartCount": 0}]}})
+        double.seed({"apiVersion": "cilium.io/v2", "kind": "CiliumNode",
+                     "metadata": {"name": n, "annotations": {"network.cilium.io/wg-pub-key": "key-" + n}}, "spec": {}})
+    double.seed({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-config", "namespace": "kube-system"},
+                 "data": {"enable-wireguard": "true", "encrypt-node": "true", "enable-host-firewall": "true",
+                          "policy-audit-mode": "true", "enable-policy": "default"}})
+    double.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "shop"}}})
+
+
+def kubeconfig(tmp_path, double):
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "double",
+        "clusters": [{"name": "double", "cluster": {"server": double.url}}],
+        "users": [{"name": "ci", "user": {"token": double.token}}],
+        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "ci"}}]}))
+    return str(path)
+
+
+def role_cluster_play(tmp_path, double, **overrides):
+    variables = {"cilium_cluster": LAB_CLUSTER, "cilium_addresses": LAB_ADDRESS_BOOK, "cilium_kubeconfig": kubeconfig(tmp_path, double),
+                 "cilium_mesh": "istio-ambient", "cilium_mesh_namespaces": ["shop"], "cilium_wait_retries": 1, "cilium_wait_delay": 0}
+    variables.update(overrides)
+    return [{"hosts": "localhost", "gather_facts": False, "vars": variables, "tasks": [
+        {"name": "profile", "register": "cilium_profile", "safespring.netsec.cilium_install": {
+            "cluster": "{{ cilium_cluster }}", "mesh": "{{ cilium_mesh }}", "mesh_namespaces": "{{ cilium_mesh_namespaces }}"}},
+        {"name": "after install", "ansible.builtin.include_role": {"name": "safespring.netsec.cilium", "tasks_from": "cluster.yml"}},
+    ]}]
+
+
+def test_role_waits_proves_and_applies_policies_and_mesh_opt_in_then_changes_nothing(tmp_path, kubernetes_contract_double):
+    double = kubernetes_contract_double
+    seed_cilium(double)
+    rc, res, stats, proc = run_playbook(tmp_path, role_cluster_play(tmp_path, double), None, TMPDIR=str(tmp_path))
+    assert rc == 0, proc.stdout[-4000:]
+    assert double.get("CiliumClusterwideNetworkPolicy", "netsec-host-control-plane") is not None
+    assert double.get("CiliumClusterwideNetworkPolicy", "netsec-allow-ambient-hostprobes") is not None
+    pa = double.get("PeerAuthentication", "default", "shop")
+    assert pa["spec"] == {"mtls": {"mode": "STRICT"}} and pa["metadata"]["labels"][owned.OWNED_SET_LABEL] == "cilium-mesh"
+    ns = double.get("Namespace", "shop")
+    assert ns["metadata"]["labels"] == {"team": "shop", "istio.io/dataplane-mode": "ambient"}
+    managers = sorted(e["manager"] for e in ns["metadata"]["managedFields"])
+    assert managers == ["kubectl-client-side-apply", "safespring.netsec"]
+    assert double.violations == []
+
+    rc, res, stats, proc = run_playbook(tmp_path, role_cluster_play(tmp_path, double), None, TMPDIR=str(tmp_path))
+    # "profile" compares with no deployed values here (helm_info is the role's job), so only it reports a change.
+    assert rc == 0 and [n for n, r in res.items() if r.get("changed")] == ["profile"], proc.stdout[-4000:]
+
+
+def test_role_fails_when_an_agent_is_not_ready_and_applies_no_policy(tmp_path, kubernetes_contract_double):
+    double = kubernetes_contract_double
+    seed_cilium(double, ready=False)
+    rc, res, _, proc = run_playbook(tmp_path, role_cluster_play(tmp_path, double), None, TMPDIR=str(tmp_path))
+    assert rc != 0
+    failed = [name for name, r in res.items() if r.get("failed")]
+    assert failed == ["safespring.netsec.cilium : Wait until every agent is ready (fails the role when they are not)"], failed
+    assert patches(double) == []
