@@ -126,3 +126,13 @@ def test_jump_host_lockout_in_one_node_stops_the_role_before_any_node_is_touched
     proc, _ = run_role(tmp_path, double, talos_hardening_nodes=nodes_)
     assert proc.returncode != 0 and "node cp1 would lock out jump_host 198.18.2.5/32" in proc.stdout
     assert double.events() == []
+
+
+def test_check_mode_writes_nothing_and_touches_no_node(talosctl_double, tmp_path):
+    double = nodes(talosctl_double)
+    proc, data = run_role(tmp_path, double, "--check")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    tasks = dict((t["task"]["name"].split(" : ")[-1], t["hosts"]["localhost"]) for t in data["plays"][0]["tasks"])
+    assert tasks["Render the final config of each node"]["changed"]
+    assert tasks["Not planned on the nodes in check mode (render for real first, or use render-only)"]["msg"] == ["cp1", "cp2", "w1"]
+    assert not any((tmp_path / "rendered").glob("*.yaml")) and double.events() == []
