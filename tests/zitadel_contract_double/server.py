@@ -445,6 +445,7 @@ _ENUM_PATH_FIELDS = ("type",)
 def make_handler(state, descriptors, handlers):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40-200 ms delayed-ACK stalls
 
         def log_message(self, *args):  # keep test output clean
             pass
