@@ -110,3 +110,61 @@ def test_role_applies_proves_and_prunes_on_a_live_cluster(tmp_path):
     assert rc == 0, proc.stdout[-3000:]
     pruned = [r for n, r in tasks.items() if "Delete owned" in n]
     assert any(item.get("changed") for r in pruned for item in r.get("results", [])), "the dropped path's policy is pruned"
+
+
+def _kubeconfig(tmp_path, double):
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "double",
+        "clusters": [{"name": "double", "cluster": {"server": double.url}}],
+        "users": [{"name": "double", "user": {"token": double.token}}],
+        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "double"}}]}))
+    path.chmod(0o600)
+    return str(path)
+
+
+@pytest.fixture
+def api_double(kubernetes_contract_double, monkeypatch):
+    """The strict Kubernetes API contract double (tests/fixtures/cilium.py), also serving
+    networking.k8s.io/v1 NetworkPolicy for this test only, with existing kube-system/ingress."""
+    import fixtures.cilium as double_module
+    monkeypatch.setattr(double_module, "_RESOURCES", double_module._RESOURCES + [
+        ("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True)])
+    for name in ("kube-system", "ingress"):
+        kubernetes_contract_double.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, manager="kube-apiserver")
+    return kubernetes_contract_double
+
+
+SMALL = {
+    "namespace_policies_namespaces": [{"name": "ingress", "psa_level": "baseline"},
+                                      {"name": "shop", "psa_level": "restricted", "create": True, "dns": False}],
+    "namespace_policies_paths": [
+        {"from": {"namespace": "ingress"}, "to": {"namespace": "shop", "pods": {"app": "web"}}, "ports": [{"port": 8080}]},
+        {"from": {"namespace": "ingress"}, "to": {"entity": "kube-apiserver"}, "ports": [{"port": 6443}]}],
+    "namespace_policies_render_dir": "", "namespace_policies_report_dir": "",
+}
+
+
+@pytest.mark.slow
+def test_role_applies_with_server_side_apply_and_prunes_only_its_own_set(tmp_path, api_double):
+    foreign = api_double.seed({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                               "metadata": {"name": "hand-made", "namespace": "ingress"}, "spec": {"podSelector": {}}})
+    base = dict(SMALL, namespace_policies_kubeconfig=_kubeconfig(tmp_path, api_double))
+    rc, tasks, proc = run_playbook(tmp_path, PLAY, base)
+    assert rc == 0, proc.stdout[-4000:]
+    assert api_double.violations == []
+    policies = dict(((k[1], k[2]), o) for k, o in api_double.objects.items() if k[0] in ("networkpolicies", "ciliumnetworkpolicies"))
+    assert ("shop", "default-deny") in policies and ("ingress", "hand-made") in policies
+    shop = api_double.get("Namespace", "shop")
+    assert shop["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert api_double.get("Namespace", "ingress")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert api_double.get("Namespace", "kube-system")["metadata"].get("labels") is None, "not managed, not touched"
+
+    fewer = dict(base, namespace_policies_paths=SMALL["namespace_policies_paths"][:1])
+    rc, tasks, proc = run_playbook(tmp_path, PLAY, fewer)
+    assert rc == 0, proc.stdout[-4000:]
+    left = set((k[1], k[2]) for k in api_double.objects if k[0] == "ciliumnetworkpolicies")
+    assert not [name for _, name in left if "apiserver" in name], "the dropped path's policy is pruned"
+    assert api_double.get("NetworkPolicy", "hand-made", "ingress") is not None, "foreign objects are never pruned"
+    assert foreign["metadata"]["uid"] == api_double.get("NetworkPolicy", "hand-made", "ingress")["metadata"]["uid"]
+    assert api_double.violations == []
