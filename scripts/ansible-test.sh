@@ -39,6 +39,8 @@ at_root="${ANSIBLE_TEST_ROOT:-/tmp/safespring-netsec-ansible-test}/$leg"
 work="$at_root/ansible_collections/safespring/netsec"
 mkdir -p "$work"
 rsync -a --delete --exclude-from="$REPO/.gitignore" --exclude .git "$REPO/" "$work/"
+# ansible-test drops SHARED_DIR from the environment: tests find ../shared/specs beside the copy.
+ln -sfn "$SHARED_DIR" "$at_root/ansible_collections/safespring/shared"
 cd "$work"
 export ANSIBLE_COLLECTIONS_PATH="$at_root:$test_venv/lib/python$py/site-packages"
 echo "ansible-test leg=$leg python=$py ansible-core $("$test_venv/bin/python" -c "import ansible.release as r; print(r.__version__)")"
