@@ -71,3 +71,33 @@ def test_modules_converge_against_real_zitadel_and_clean_up(tmp_path, zitadel_li
     finally:
         gone, _ = run(tmp_path, zitadel_live, name, "absent")
         assert gone.returncode == 0
+
+
+ROLE_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: safespring.netsec.zitadel_rbac
+"""
+
+
+@pytest.mark.live
+def test_rendered_rbac_passes_a_real_api_servers_dry_run(tmp_path):
+    """With KUBECONFIG: the role's server-side apply in check mode (dry run), nothing persisted."""
+    kubeconfig = os.environ.get("KUBECONFIG")
+    if not kubeconfig:
+        pytest.skip("live Kubernetes test: set KUBECONFIG (an admin kubeconfig) to dry-run the RBAC objects")
+    (tmp_path / "site.yml").write_text(ROLE_PLAYBOOK)
+    variables = {
+        "zitadel_rbac_url": "https://id.example.com", "zitadel_rbac_token": "unused", "zitadel_rbac_render_only": True,
+        "zitadel_rbac_apply": True,
+        "zitadel_rbac_environments": [{"name": "live", "project_id": "1", "client_id": "1@live", "kubeconfig": kubeconfig}],
+        "zitadel_rbac_teams": [{"name": "t", "access": [{"environment": "live", "level": "operator"},
+                                                        {"environment": "live", "level": "viewer"},
+                                                        {"environment": "live", "level": "developer", "namespaces": ["default"]}]}],
+    }
+    (tmp_path / "vars.json").write_text(json.dumps(variables))
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=os.environ.get("VIRTUAL_ENV", str(REPO / ".venv")) + "/bin/python")
+    proc = subprocess.run(["ansible-playbook", "--check", "-i", "localhost,", "-c", "local", "-e", "@" + str(tmp_path / "vars.json"),
+                           str(tmp_path / "site.yml")], capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
