@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from fixtures.haproxy import APP_HOST, finish_probe, parse_wrk, start_probe
+from fixtures.haproxy import APP_HOST, finish_probe, parse_wrk, start_probe, with_hosts
 
 pytestmark = pytest.mark.lab
 
@@ -23,16 +23,19 @@ EDGE_OVERRIDES = {
 def test_abusive_source_is_limited_while_a_legitimate_one_keeps_99_percent(haproxy_edge):
     probe = start_probe(haproxy_edge.lab, "ssn-client2", haproxy_edge, count=100, rate=8)
     time.sleep(0.5)
-    wrk = haproxy_edge.lab.run("ssn-client1", "wrk", "-t1", "-c20", "-d12s", "--timeout", "2s",
-                               "-H", f"Host: {APP_HOST}", f"https://{haproxy_edge.address}/", timeout=60, check=False)
+    wrk = haproxy_edge.lab.run("ssn-client1", *with_hosts(haproxy_edge, ["wrk", "-t1", "-c20", "-d12s", "--timeout", "2s",
+                                                                       f"https://{APP_HOST}/"], haproxy_edge.root),
+                               timeout=60, check=False)
     legit = finish_probe(probe)
     abuse = parse_wrk(wrk.stdout)
     assert legit.success >= 0.99, legit
     assert legit.median < 0.25 and legit.p95 < 1.0, legit
     served = abuse["requests"] - abuse["non2xx"]
-    # 100 requests per 10 s are allowed; over ~12 s that is a few hundred at most.
-    assert abuse["requests"] + abuse["errors"] > 1000, wrk.stdout
+    # The abuser was served at first (the route works), then shed: 100 requests per 10 s are
+    # allowed, so over ~12 s a few hundred at most, out of thousands attempted.
+    assert served >= 50, wrk.stdout
     assert served < 600, wrk.stdout
+    assert abuse["requests"] + abuse["errors"] > 3 * served, wrk.stdout
 
 
 def test_fast_source_gets_429_and_its_connection_closed(haproxy_edge):
