@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-ALL_COMPONENTS=(netns neutron keystone hosts)
+ALL_COMPONENTS=(netns neutron keystone hosts backends)
 verb="${1:-status}"; shift || true
 components=("$@"); [ "${#components[@]}" -gt 0 ] || components=("${ALL_COMPONENTS[@]}")
 
