@@ -88,3 +88,13 @@ def test_a_real_apply_during_the_try_commits_it(talosctl_double, tmp_path):
     assert double.run("apply-config", "-f", path, "-m", "no-reboot", "-n", CP).stdout == "Applied configuration without a reboot\n"
     time.sleep(2.2)
     assert "NetworkDefaultActionConfig" in double.config(CP)
+
+
+def test_validate_checks_the_client_release_schema(talosctl_double, tmp_path):
+    double = node(talosctl_double)
+    good = write(tmp_path, double.config_docs(CP), "good.yaml")
+    proc = double.run("validate", "--config", good, "--mode", "metal", "--strict")
+    assert proc.returncode == 0 and proc.stdout == "%s is valid for metal mode\n" % good
+    bad = write(tmp_path, [{"version": "v1alpha1", "machine": {"type": "controlplane", "kubelet": {"extraArgs": {"v": 2}}}}], "bad.yaml")
+    proc = double.run("validate", "-c", bad, "-m", "metal")
+    assert proc.returncode == 1 and "1 error(s) occurred" in proc.stderr
