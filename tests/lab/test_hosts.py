@@ -49,7 +49,7 @@ def test_lb_daemons_are_installed_but_left_to_the_roles(lab_hosts, name):
 
 
 def test_ansible_runs_a_module_on_every_lab_host(lab_hosts):
-    proc = subprocess.run(["ansible", "-i", str(REPO / "inventories" / "lab"), "lb", "-o",
+    proc = subprocess.run(["ansible", "-i", str(REPO / "inventories" / "lab"), "netsec_loadbalancers", "-o",
                            "-m", "ansible.builtin.command", "-a", "hostname"],
                           capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
