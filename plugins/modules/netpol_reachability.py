@@ -58,7 +58,7 @@ options:
         description: Extra namespace labels (also visible to namespace selectors).
         type: dict
       create:
-        description: Create the namespace. Defaults to O(create_namespaces).
+        description: Whether the namespace is created (M(safespring.netsec.netpol_policies)); no effect on the analysis.
         type: bool
       psa_level:
         description: Pod Security Admission level for the enforce, audit and warn labels.

@@ -124,6 +124,7 @@ def validate(decl, field_prefix="namespace_policies_"):
     """Check the declaration and return a normalised copy. Raises NetsecError naming the
     entry (e.g. namespace_policies_paths[3].to.namespace) before anything is built."""
     decl = _strip_none(decl)
+
     def fld(*parts):
         return field_path(field_prefix + str(parts[0]), *parts[1:])
 
@@ -541,7 +542,7 @@ def expected_flows(norm, uni):
     managed = 0
     for ns in norm["namespaces"]:
         managed |= uni.ns_mask[ns["name"]]
-    exp = [dict() for _ in uni.endpoints]
+    exp = [dict() for dummy in uni.endpoints]
 
     def allow(srcs, dsts, specs):
         keys = uni.matched_keys(specs)

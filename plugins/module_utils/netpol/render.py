@@ -93,8 +93,8 @@ def dot(edges, title="Allowed paths"):
 
 
 def _matrix_axes(pairs):
-    sources = sorted(set(s for s, _ in pairs))
-    dests = sorted(set(d for _, d in pairs))
+    sources = sorted(set(pair[0] for pair in pairs))
+    dests = sorted(set(pair[1] for pair in pairs))
     return sources, dests
 
 
