@@ -213,7 +213,7 @@ def test_role_waits_proves_and_applies_policies_and_mesh_opt_in_then_changes_not
     ns = double.get("Namespace", "shop")
     assert ns["metadata"]["labels"] == {"team": "shop", "istio.io/dataplane-mode": "ambient"}
     managers = sorted(e["manager"] for e in ns["metadata"]["managedFields"])
-    assert managers == ["kubectl-client-side-apply", "safespring.netsec"]
+    assert managers == ["kubectl-client-side-apply", "safespring.netsec-mesh"]
     assert double.violations == []
 
     rc, res, stats, proc = run_playbook(tmp_path, role_cluster_play(tmp_path, double), None, TMPDIR=str(tmp_path))
@@ -229,3 +229,33 @@ def test_role_fails_when_an_agent_is_not_ready_and_applies_no_policy(tmp_path, k
     failed = [name for name, r in res.items() if r.get("failed")]
     assert failed == ["safespring.netsec.cilium : Wait until every agent is ready (fails the role when they are not)"], failed
     assert patches(double) == []
+
+
+def test_mesh_opt_out_removes_only_our_keys_and_objects(tmp_path, kubernetes_contract_double):
+    double = kubernetes_contract_double
+    seed_cilium(double)
+    double.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "billing"}})
+    foreign_pa = {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "legacy", "namespace": "billing"},
+                  "spec": {"mtls": {"mode": "PERMISSIVE"}}}
+    double.seed(foreign_pa)
+
+    def opt_in(namespaces, *args):
+        book = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "mesh", "safespring.netsec.cilium_mesh_opt_in": {
+            "host": double.url, "api_key": double.token, "mesh": "istio-ambient", "namespaces": namespaces}}]}]
+        rc, res, _, proc = run_playbook(tmp_path, book, None, *args, TMPDIR=str(tmp_path))
+        assert rc == 0, proc.stdout[-3000:]
+        return res["mesh"]
+
+    first = opt_in(["shop", "billing"])
+    assert first["changed"] and sorted(first["objects"]["create"]) == ["PeerAuthentication billing/default", "PeerAuthentication shop/default"]
+    dry = opt_in(["shop"], "--check")
+    assert dry["namespaces"] == [{"namespace": "shop", "action": "unchanged"}, {"namespace": "billing", "action": "release"}]
+    assert double.get("Namespace", "billing")["metadata"]["labels"] == {"istio.io/dataplane-mode": "ambient"}
+    out = opt_in(["shop"])
+    assert out["objects"]["prune"] == ["PeerAuthentication billing/default"]
+    billing = double.get("Namespace", "billing")
+    assert not billing["metadata"].get("labels")
+    assert double.get("PeerAuthentication", "legacy", "billing")["spec"] == {"mtls": {"mode": "PERMISSIVE"}}
+    assert double.get("Namespace", "shop")["metadata"]["labels"] == {"team": "shop", "istio.io/dataplane-mode": "ambient"}
+    assert opt_in(["shop"])["changed"] is False
+    assert double.violations == []

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import diff as kdiff
 
 MESHES = ("none", "istio-ambient", "linkerd")
 ISTIO_DATAPLANE_LABEL = "istio.io/dataplane-mode"
@@ -84,3 +85,37 @@ def cluster_policies(mesh, namespaces):
                                                                  "values": sorted(namespaces)}]},
                       "enableDefaultDeny": {"ingress": False, "egress": False},
                       "ingress": [{"fromCIDR": [ISTIO_AMBIENT_PROBE_SOURCE]}]}}]
+
+
+# Partial applies to namespaces we do not own use a field manager of their own (see KubeClient.apply).
+NAMESPACE_FIELD_MANAGER = "safespring.netsec-mesh"
+OWNED_SET = "cilium-mesh"
+KINDS = [("security.istio.io/v1", "PeerAuthentication"),
+         ("policy.linkerd.io/v1alpha1", "MeshTLSAuthentication"),
+         ("policy.linkerd.io/v1alpha1", "AuthorizationPolicy")]
+
+
+def _manages(namespace, manager):
+    for entry in (namespace.get("metadata") or {}).get("managedFields") or []:
+        if entry.get("manager") == manager and entry.get("operation") == "Apply" and (entry.get("fieldsV1") or {}).get("f:metadata"):
+            return True
+    return False
+
+
+def plan_namespaces(patches, live_namespaces, manager=NAMESPACE_FIELD_MANAGER, field="mesh_namespaces"):
+    """[(action, name, body)]: apply the opt-in keys to listed namespaces; 'release' the keys of
+    namespaces no longer listed (an apply with no fields drops what this manager owned, and only that)."""
+    live = dict((ns["metadata"]["name"], ns) for ns in live_namespaces)
+    out = []
+    for i, patch in enumerate(patches):
+        name = patch["metadata"]["name"]
+        if name not in live:
+            raise NetsecError("namespace %s does not exist" % name, field=field_path(field, i),
+                              fix="create the namespace first; the mesh opt-in only labels existing namespaces")
+        update = kdiff.needs_update(patch, live[name], manager)[0]
+        out.append(("update" if update else "unchanged", name, patch))
+    wanted = set(p["metadata"]["name"] for p in patches)
+    for name in sorted(live):
+        if name not in wanted and _manages(live[name], manager):
+            out.append(("release", name, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+    return out

@@ -116,10 +116,21 @@ class KubeClient(object):
             item.setdefault("kind", kind)
         return items
 
-    def live_for(self, desired, owned_set, kinds):
-        """The live state an owned-set plan needs: the set (by selector) plus objects under desired names."""
+    def served(self, api_version, kind):
+        try:
+            self.resource(api_version, kind)
+        except KubeError:
+            return False
+        return True
+
+    def live_for(self, desired, owned_set, kinds, skip_unserved=False):
+        """The live state an owned-set plan needs: the set (by selector) plus objects under desired names.
+
+        skip_unserved: kinds the cluster does not serve hold no objects (an optional CRD not installed)."""
         found = {}
         for api_version, kind in kinds:
+            if skip_unserved and not self.served(api_version, kind):
+                continue
             for obj in self.list(api_version, kind, label_selector=selector(owned_set)):
                 found[key_of(obj)] = obj
         for obj in desired:
@@ -131,13 +142,15 @@ class KubeClient(object):
                 found[key] = live
         return list(found.values())
 
-    def apply(self, obj, dry_run=False, force_conflicts=False):
+    def apply(self, obj, dry_run=False, force_conflicts=False, field_manager=FIELD_MANAGER):
+        """Server-side apply. Give partial applies to objects owned by others a field manager of their own:
+        SSA tracks ownership per manager name, so a shared name would let one caller's removal strip another's fields."""
         res = self.resource(obj["apiVersion"], obj["kind"])
         key = key_of(obj)
         self.calls.append(("apply", describe(key)))
         try:
             result = self.dynamic.server_side_apply(
-                res, body=obj, name=key.name, namespace=key.namespace or None, field_manager=FIELD_MANAGER,
+                res, body=obj, name=key.name, namespace=key.namespace or None, field_manager=field_manager,
                 force_conflicts=force_conflicts, dry_run="All" if dry_run else None)
         except DynamicApiError as exc:
             raise _api_error(exc, "apply %s" % describe(key))

@@ -45,3 +45,36 @@ def test_system_namespaces_cannot_opt_in():
 def test_namespaces_without_a_mesh_are_refused():
     with pytest.raises(NetsecError, match="mesh is none"):
         mesh.namespace_objects("none", ["shop"])
+
+
+def namespace(name, labels=None, mesh_manager=False):
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": name, "labels": dict(labels or {}), "resourceVersion": "77", "uid": "u-" + name,
+        "managedFields": [{"manager": "kubectl-create", "operation": "Update", "fieldsV1": {"f:metadata": {"f:labels": {}}}}]},
+        "status": {"phase": "Active"}}
+    if mesh_manager:
+        ns["metadata"]["labels"][mesh.ISTIO_DATAPLANE_LABEL] = "ambient"
+        ns["metadata"]["managedFields"].append({"manager": mesh.NAMESPACE_FIELD_MANAGER, "operation": "Apply", "fieldsV1": {
+            "f:metadata": {"f:labels": {"f:" + mesh.ISTIO_DATAPLANE_LABEL: {}}}}})
+    return ns
+
+
+def test_namespace_plan_updates_new_keeps_current_and_releases_dropped():
+    patches = mesh.namespace_objects("istio-ambient", ["new", "kept"])["namespace_patches"]
+    live = [namespace("new", {"team": "a"}), namespace("kept", mesh_manager=True), namespace("dropped", mesh_manager=True),
+            namespace("never-ours", {mesh.ISTIO_DATAPLANE_LABEL: "ambient"})]
+    steps = [(a, n) for a, n, _ in mesh.plan_namespaces(patches, live)]
+    assert steps == [("update", "new"), ("unchanged", "kept"), ("release", "dropped")]
+
+
+def test_switching_mesh_removes_keys_our_manager_applied_before():
+    patches = mesh.namespace_objects("linkerd", ["kept"])["namespace_patches"]
+    steps = [(a, n) for a, n, _ in mesh.plan_namespaces(patches, [namespace("kept", mesh_manager=True)])]
+    assert steps == [("update", "kept")]
+
+
+def test_opting_in_a_missing_namespace_is_refused_before_any_change():
+    patches = mesh.namespace_objects("istio-ambient", ["ghost"])["namespace_patches"]
+    with pytest.raises(NetsecError) as err:
+        mesh.plan_namespaces(patches, [namespace("other")])
+    assert err.value.field == "mesh_namespaces[0]"
