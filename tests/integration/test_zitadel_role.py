@@ -117,6 +117,8 @@ def test_role_converges_renders_and_is_idempotent(tmp_path, zitadel_double, user
 
 def prod_only(variables):
     variables["zitadel_rbac_environments"] = variables["zitadel_rbac_environments"][:1]
+    for team in variables["zitadel_rbac_teams"]:
+        team["access"] = [a for a in team["access"] if a["environment"] == "prod"]
     return variables
 
 
@@ -142,12 +144,20 @@ def test_check_mode_on_empty_zitadel_changes_nothing(tmp_path, zitadel_double, u
 
 
 def test_bad_namespace_fails_before_zitadel_changes(tmp_path, zitadel_double, users):
-    variables = prod_only(inventory(zitadel_double, tmp_path / "gitops", zitadel_rbac_manage_login_policy=False))
+    variables = prod_only(inventory(zitadel_double, tmp_path / "gitops"))
     variables["zitadel_rbac_teams"][1]["access"][0]["namespaces"] = ["Payments_Team"]
     proc, data = run(tmp_path, variables)
     assert proc.returncode != 0
     assert "access[1].namespaces[0]" in proc.stdout and "Payments_Team" in proc.stdout
-    assert zitadel_double.org["projects"] == {}
+    assert zitadel_double.org["projects"] == {} and zitadel_double.org["login_policy"] is None
+
+
+def test_access_for_an_unknown_environment_is_refused(tmp_path, zitadel_double):
+    variables = inventory(zitadel_double, tmp_path / "gitops")
+    variables["zitadel_rbac_environments"] = variables["zitadel_rbac_environments"][:1]  # teams still name "staging"
+    proc, _ = run(tmp_path, variables)
+    assert proc.returncode != 0 and "unknown environment(s) staging" in proc.stdout
+    assert zitadel_double.state.requests == []
 
 
 def test_argument_specs_refuse_an_unknown_access_level(tmp_path, zitadel_double):
