@@ -157,7 +157,9 @@ def cleanup(prefix):
 
 
 def subset(groups, loop_rules):
-    flat = [(n, r) for n, rules in groups.items() for r in rules][:loop_rules]
+    # The worker group first: it holds the rule the one-rule change edits.
+    order = sorted(groups, key=lambda n: 0 if n.endswith("worker") else 1)
+    flat = [(n, r) for n in order for r in groups[n]][:loop_rules]
     return dict((n, [r for m, r in flat if m == n]) for n in groups)
 
 

@@ -6,8 +6,9 @@
 Reads: ONE GET /v2.0/security-groups filtered by the environment's names (Neutron embeds
 each group's rules). Writes: one bulk POST of rules per group, one DELETE per rule
 (Neutron has no bulk delete), group PUTs and tag PUTs only when something differs.
-Requests go through the SDK's network proxy (keystoneauth: auth, endpoints, TLS, retries)
-as raw JSON so that every request is one we chose. SDK/HTTP errors become
+Requests go through a keystoneauth adapter on the endpoint openstacksdk's config loader
+resolves (clouds.yaml, OS_*, auth plugins, TLS), as raw JSON so that every request is
+one we chose. SDK/HTTP errors become
 OpenStackError carrying the API's own message.
 """
 
@@ -16,17 +17,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import importlib
+import importlib.util
+import sys
+import types
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 
 try:
-    import openstack
-    from openstack import exceptions as sdk_exceptions
-    HAS_SDK = True
-    SDK_IMPORT_ERROR = None
-except ImportError as exc:  # reported by the module
-    HAS_SDK = False
-    SDK_IMPORT_ERROR = exc
+    import keystoneauth1.adapter
+    import keystoneauth1.exceptions
+    HAS_KEYSTONEAUTH = True
+except ImportError:
+    HAS_KEYSTONEAUTH = False
 
 # The standard options of openstack.cloud modules (doc fragment openstack.cloud.openstack),
 # so module_defaults for group/openstack.cloud.openstack and AWX's credential apply as is.
@@ -58,22 +61,78 @@ def auth_argument_spec(**extra):
     return spec
 
 
-def connect(params):
-    """An openstack.connection.Connection from the standard options (clouds.yaml, OS_*)."""
-    if not HAS_SDK:
-        raise NetsecError("openstacksdk is required (%s)" % SDK_IMPORT_ERROR, fix="pip install openstacksdk")
-    if params.get("sdk_log_path"):
-        openstack.enable_logging(debug=params.get("sdk_log_level") == "DEBUG", path=params["sdk_log_path"])
+def _openstack_config_loader():
+    """openstacksdk's config loader (clouds.yaml, secure.yaml, OS_*), without running
+    openstack/__init__.py, which imports every service proxy of the SDK: about half a
+    second of CPU per module run, the largest share of a no-op sync."""
+    if "openstack" not in sys.modules:
+        spec = importlib.util.find_spec("openstack")
+        if spec is None:
+            raise ImportError("No module named 'openstack'")
+        package = types.ModuleType("openstack")
+        package.__path__ = list(spec.submodule_search_locations)
+        package.__file__ = spec.origin
+        package.__spec__ = spec
+        sys.modules["openstack"] = package
+    return importlib.import_module("openstack.config.loader")
+
+
+def _config_kwargs(params):
     cloud = params.get("cloud")
+    if isinstance(cloud, dict):
+        return dict(cloud)
+    kwargs = dict(cloud=cloud, auth_type=params.get("auth_type"), auth=params.get("auth"),
+                  region_name=params.get("region_name"), verify=params.get("validate_certs"),
+                  cacert=params.get("ca_cert"), cert=params.get("client_cert"), key=params.get("client_key"),
+                  api_timeout=params.get("api_timeout"), interface=params.get("interface"))
+    return dict((k, v) for k, v in kwargs.items() if v is not None)
+
+
+class NetworkSession(object):
+    """The Networking API endpoint of one cloud: a keystoneauth adapter (auth, TLS, token
+    refresh) on the endpoint openstacksdk's config resolves, with the v2.0 prefix."""
+
+    def __init__(self, region):
+        self.session = region.get_session()
+        endpoint = region.get_endpoint("network")
+        interface = region.get_interface("network")
+        region_name = region.get_region_name("network")
+        if not endpoint:
+            endpoint = self.session.get_endpoint(service_type="network", interface=interface, region_name=region_name)
+        if not endpoint:
+            raise NetsecError("the cloud's catalog has no network endpoint", field="cloud")
+        if endpoint.rstrip("/").rsplit("/", 1)[-1] != "v2.0":
+            endpoint = endpoint.rstrip("/") + "/v2.0"
+        self.endpoint = endpoint
+        self.adapter = keystoneauth1.adapter.Adapter(session=self.session, service_type="network", interface=interface,
+                                                     region_name=region_name, endpoint_override=endpoint)
+
+    def request(self, path, method, **kwargs):
+        return self.adapter.request(self.endpoint + path, method, raise_exc=False, **kwargs)
+
+    def project_id(self):
+        try:
+            return self.session.get_project_id()
+        except Exception:  # noauth and unscoped tokens have no project
+            return None
+
+
+def connect(params):
+    """The Networking API from the standard options (clouds.yaml, OS_*, AWX's credential)."""
+    if params.get("sdk_log_path"):
+        import openstack  # logging set-up needs the whole SDK; only when asked for
+        openstack.enable_logging(debug=params.get("sdk_log_level") == "DEBUG", path=params["sdk_log_path"])
+    if not HAS_KEYSTONEAUTH:
+        raise NetsecError("openstacksdk is required", fix="pip install openstacksdk")
     try:
-        if isinstance(cloud, dict):
-            return openstack.connect(**cloud)
-        return openstack.connect(
-            cloud=cloud, auth_type=params.get("auth_type"), auth=params.get("auth"),
-            region_name=params.get("region_name"), verify=params.get("validate_certs"),
-            cacert=params.get("ca_cert"), cert=params.get("client_cert"), key=params.get("client_key"),
-            api_timeout=params.get("api_timeout"), interface=params.get("interface"),
-        )
+        loader = _openstack_config_loader()
+    except ImportError as exc:
+        raise NetsecError("openstacksdk is required (%s)" % exc, fix="pip install openstacksdk")
+    try:
+        region = loader.OpenStackConfig(load_yaml_config=True, load_envvars=True).get_one(**_config_kwargs(params))
+        return NetworkSession(region)
+    except NetsecError:
+        raise
     except Exception as exc:  # config errors surface as many types; all end the run here
         raise NetsecError("cannot connect to OpenStack: %s" % exc, field="cloud",
                           fix="check clouds.yaml / OS_* variables / the auth options")
@@ -96,17 +155,14 @@ def _message(response):
 class NeutronClient(object):
     """The few Neutron calls the security-group sync needs."""
 
-    def __init__(self, conn):
-        self.conn = conn
-        self.net = conn.network
+    def __init__(self, network):
+        self.net = network
 
     def _call(self, method, path, what, ok=(200,), **kwargs):
         try:
             response = self.net.request(path, method, **kwargs)
-        except sdk_exceptions.SDKException as exc:
-            raise OpenStackError("%s failed: %s" % (what, exc))
-        except Exception as exc:  # keystoneauth connection errors: the API is unreachable
-            raise OpenStackError("%s failed: %s" % (what, exc), fix="is the Networking API up?")
+        except keystoneauth1.exceptions.ClientException as exc:  # unreachable API, auth failures
+            raise OpenStackError("%s failed: %s" % (what, exc), fix="is the Networking API up and are the credentials valid?")
         if response.status_code not in ok:
             raise OpenStackError("%s failed: HTTP %d %s" % (what, response.status_code, _message(response)),
                                  status=response.status_code)
@@ -116,10 +172,7 @@ class NeutronClient(object):
 
     def project_id(self):
         """The token's project (None without Keystone: noauth has no project scope)."""
-        try:
-            return self.conn.current_project_id
-        except Exception:
-            return None
+        return self.net.project_id()
 
     def list_groups(self, names, project_id=None):
         """{name: [group, ...]} for the given names, rules embedded: one request."""
