@@ -89,7 +89,7 @@ def test_rendered_rbac_passes_a_real_api_servers_dry_run(tmp_path):
         pytest.skip("live Kubernetes test: set KUBECONFIG (an admin kubeconfig) to dry-run the RBAC objects")
     (tmp_path / "site.yml").write_text(ROLE_PLAYBOOK)
     variables = {
-        "zitadel_rbac_url": "https://id.example.com", "zitadel_rbac_token": "unused", "zitadel_rbac_render_only": True,
+        "zitadel_rbac_url": "https://id.example.com", "zitadel_rbac_render_only": True,
         "zitadel_rbac_apply": True,
         "zitadel_rbac_environments": [{"name": "live", "project_id": "1", "client_id": "1@live", "kubeconfig": kubeconfig}],
         "zitadel_rbac_teams": [{"name": "t", "access": [{"environment": "live", "level": "operator"},

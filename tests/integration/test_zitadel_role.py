@@ -171,7 +171,7 @@ def test_argument_specs_refuse_an_unknown_access_level(tmp_path, zitadel_double)
 def test_render_only_needs_no_zitadel(tmp_path):
     out = tmp_path / "gitops"
     variables = {
-        "zitadel_rbac_url": "https://id.example.com", "zitadel_rbac_token": "unused", "zitadel_rbac_render_only": True,
+        "zitadel_rbac_url": "https://id.example.com", "zitadel_rbac_render_only": True,
         "zitadel_rbac_output_dir": str(out),
         "zitadel_rbac_environments": [{"name": "prod", "project_id": "285441962217030421", "client_id": "1@kubernetes-prod"}],
         "zitadel_rbac_teams": [{"name": "ops", "members": ["a@x"], "access": [{"environment": "prod", "level": "viewer"}]}],
