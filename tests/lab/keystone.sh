@@ -9,8 +9,10 @@
 # credentials), lab-admin (password). State lives in $LAB_DIR/keystone; `down` removes it.
 # Neutron's access log: $LAB_DIR/keystone/neutron/access.log (format in openstack/README.md).
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 . "$(dirname "$0")/../../scripts/env.sh"
 COMPONENT=keystone
+# shellcheck source=tests/lab/openstack/lib.sh
 . "$REPO/tests/lab/openstack/lib.sh"
 
 K_PORT="${LAB_KEYSTONE_PORT:-5000}"
@@ -49,22 +51,34 @@ ensure_secrets() {
   . "$f"
 }
 
+# keystone-manage: each call spends most of its time importing keystone, so the schema
+# (db_sync) is built once and kept beside the venv, and the two key setups run side by side.
 keystone_init() {
   [ -f "$STATE/db.ready" ] && return 0
   local log="$STATE/keystone-manage.log" conf=(--config-file "$STATE/keystone.conf")
+  local owner=(--keystone-user "$(id -un)" --keystone-group "$(id -gn)")
+  local pristine="$VENVS/keystone/.lab-pristine.sqlite" fernet_pid cred_pid
   rm -rf "$STATE/keystone.sqlite" "$STATE/fernet-keys" "$STATE/credential-keys"
   mkdir -p "$STATE/fernet-keys" "$STATE/credential-keys"
   chmod 700 "$STATE/fernet-keys" "$STATE/credential-keys"
-  {
-    "$KM" "${conf[@]}" db_sync &&
-      "$KM" "${conf[@]}" fernet_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)" &&
-      "$KM" "${conf[@]}" credential_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)" &&
-      OS_BOOTSTRAP_PASSWORD="$K_ADMIN_PASSWORD" "$KM" "${conf[@]}" bootstrap \
-        --bootstrap-username admin --bootstrap-project-name admin --bootstrap-role-name admin \
-        --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
-        --bootstrap-admin-url "$K_URL/v3" --bootstrap-public-url "$K_URL/v3" \
-        --bootstrap-internal-url "$K_URL/v3"
-  } >>"$log" 2>&1 || { grep -v -i password "$log" | tail -20 >&2; die "keystone-manage failed (log: $log)"; }
+  "$KM" "${conf[@]}" fernet_setup "${owner[@]}" >>"$log.fernet" 2>&1 &
+  fernet_pid=$!
+  "$KM" "${conf[@]}" credential_setup "${owner[@]}" >>"$log.credential" 2>&1 &
+  cred_pid=$!
+  if [ -f "$pristine" ]; then
+    cp "$pristine" "$STATE/keystone.sqlite"
+  else
+    "$KM" "${conf[@]}" db_sync >>"$log" 2>&1 || { tail -20 "$log" >&2; die "keystone-manage db_sync failed (log: $log)"; }
+    cp "$STATE/keystone.sqlite" "$pristine.$$" && mv -f "$pristine.$$" "$pristine"
+  fi
+  wait "$fernet_pid" || { tail -20 "$log.fernet" >&2; die "keystone-manage fernet_setup failed"; }
+  wait "$cred_pid" || { tail -20 "$log.credential" >&2; die "keystone-manage credential_setup failed"; }
+  OS_BOOTSTRAP_PASSWORD="$K_ADMIN_PASSWORD" "$KM" "${conf[@]}" bootstrap \
+    --bootstrap-username admin --bootstrap-project-name admin --bootstrap-role-name admin \
+    --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
+    --bootstrap-admin-url "$K_URL/v3" --bootstrap-public-url "$K_URL/v3" \
+    --bootstrap-internal-url "$K_URL/v3" >>"$log" 2>&1 \
+    || { grep -v -i password "$log" | tail -20 >&2; die "keystone-manage bootstrap failed (log: $log)"; }
   touch "$STATE/db.ready"
 }
 

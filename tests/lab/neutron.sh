@@ -6,8 +6,10 @@
 # ($LAB_DIR/venvs/neutron, from requirements/lab-neutron.txt) is kept as a cache.
 # Access log: $LAB_DIR/neutron/access.log, one line per request (format in openstack/README.md).
 set -euo pipefail
+# shellcheck source=scripts/env.sh
 . "$(dirname "$0")/../../scripts/env.sh"
 COMPONENT=neutron
+# shellcheck source=tests/lab/openstack/lib.sh
 . "$REPO/tests/lab/openstack/lib.sh"
 
 PORT="${LAB_NEUTRON_PORT:-9696}"
@@ -31,6 +33,7 @@ EOF
 do_up() {
   if healthy; then
     write_clouds  # cheap, and brings back our cloud if clouds.yaml was lost
+    echo "$ENDPOINT" >"$STATE/endpoint"
     say "up (already) at $ENDPOINT"
     return 0
   fi

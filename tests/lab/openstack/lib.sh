@@ -83,12 +83,12 @@ start_daemon() {  # PIDFILE DIR LOG CMD...
 }
 
 stop_daemon() {  # PIDFILE DIR
-  local pidfile="$1" pid i
+  local pidfile="$1" pid
   [ -f "$pidfile" ] || return 0
   pid="$(cat "$pidfile")"
   if pid_alive "$pidfile" "$2"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 75); do
+    for _ in $(seq 1 75); do
       kill -0 -- "-$pid" 2>/dev/null || break
       sleep 0.2
     done
