@@ -1,14 +1,18 @@
 """The lab's Neutron (tests/lab/neutron.sh) is a real Neutron API with a real cloud's semantics."""
 import json
+import os
+import pathlib
+import socket
 import subprocess
 import urllib.request
 import uuid
 
 import pytest
+import yaml
 from openstack import exceptions
 
 from fixtures.lab import REPO
-from fixtures.openstack import connect, count_requests
+from fixtures.openstack import LAB_DIR, connect, count_requests
 
 pytestmark = pytest.mark.lab
 
@@ -104,3 +108,40 @@ def test_up_is_idempotent_and_status_reports_healthy(neutron_cloud):
     assert up.returncode == 0, up.stderr
     assert "already" in up.stdout
     assert subprocess.run([script, "status"], capture_output=True, timeout=60, check=False).returncode == 0
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listening(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_down_stops_every_process_it_started_and_removes_its_state(neutron_cloud, tmp_path):
+    # A private copy (own LAB_DIR and port, the shared venvs) so the shared lab stays up.
+    lab_dir = tmp_path / "lab"
+    lab_dir.mkdir()
+    (lab_dir / "venvs").symlink_to(LAB_DIR / "venvs")
+    port = _free_port()
+    env = dict(os.environ, LAB_DIR=str(lab_dir), LAB_NEUTRON_PORT=str(port))
+    script = str(REPO / "tests" / "lab" / "neutron.sh")
+    up = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert up.returncode == 0, up.stderr
+    master = int((lab_dir / "neutron" / "gunicorn.pid").read_text())
+    workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True,
+                                              check=False).stdout.split()]
+    assert workers and _listening(port)
+    assert "lab" in yaml.safe_load((lab_dir / "clouds.yaml").read_text())["clouds"]
+
+    down = subprocess.run([script, "down"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert down.returncode == 0, down.stderr
+    assert not [pid for pid in [master, *workers] if pathlib.Path(f"/proc/{pid}").exists()]
+    assert not _listening(port)
+    assert not (lab_dir / "neutron").exists()
+    assert not (lab_dir / "clouds.yaml").exists()
+    status = subprocess.run([script, "status"], env=env, capture_output=True, timeout=60, check=False)
+    assert status.returncode == 1
