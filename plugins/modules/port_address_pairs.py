@@ -18,13 +18,13 @@ description:
     the list complete.
   - Addresses are compared normalised (V(198.18.1.100/32) is V(198.18.1.100)); a pair without C(mac_address) means the
     port's own MAC.
-  - Not every cloud allows address pairs (on Safespring's layer-3 network a VRRP address does not work at all: use the
+  - Not every cloud allows address pairs (on Safespring's layer-3 network a VRRP address does not work at all; use the
     BGP anycast mode there).
-author: Safespring
+author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
-  - openstack.cloud.openstack
+  - safespring.netsec.openstack
 attributes:
   check_mode:
     support: full

@@ -19,7 +19,7 @@ description:
     (workers admit the control plane and the control plane admits the workers); syncing them together lets the module
     create every missing group first and only then the rules, read every group in B(one) list request, and check every
     C(remote_group) name before any API call. A single group is simply a list of one.
-  - Normalises before comparing so that reruns are stable, the same way Neutron's duplicate check does and more:
+  - Normalises before comparing so that reruns are stable, the way Neutron's duplicate check does, and further;
     a CIDR is reduced to its network address (V(10.1.2.3/8) is V(10.0.0.0/8)), protocol names and numbers are one
     (V(vrrp) is V(112)), V(any), V(-1) and null mean "all" for protocols and ports, the port range V(1-65535) is
     "all ports", the ethertype follows from the CIDR, and legacy IPv6 ICMP spellings are V(ipv6-icmp). Live rules
@@ -35,11 +35,11 @@ description:
     existing rule.
   - Credentials are the standard openstack.cloud options (clouds.yaml, C(OS_*) variables, AWX's OpenStack credential).
     The module is in the C(safespring.netsec.openstack) action group, so C(module_defaults) can set them once.
-author: Safespring
+author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
-  - openstack.cloud.openstack
+  - safespring.netsec.openstack
 attributes:
   check_mode:
     support: full
@@ -103,7 +103,7 @@ options:
         default: []
   cluster:
     description:
-      - A cluster description for the port model (the keys of C(ClusterSpec) in C(module_utils/port_model.py):
+      - A cluster description for the port model (the keys of C(ClusterSpec) in C(module_utils/port_model.py),
         C(name), C(ip_versions), C(cni), C(talos), C(loadbalancer), C(jump_host), C(egress)).
       - Renders one group per role, C(<name>-control_plane), C(<name>-worker), C(<name>-loadbalancer) and
         C(<name>-jump_host), with role peers as remote-group references (never address pools) and egress open unless
@@ -181,16 +181,47 @@ security_groups:
   type: list
   elements: dict
   contains:
-    name: {description: Group name., type: str, returned: always}
-    id: {description: Group id (null when it does not exist, or in check mode before creation)., type: str, returned: always}
-    state: {description: V(present) or V(absent)., type: str, returned: always}
-    changed: {description: Whether this group changed (or would in check mode)., type: bool, returned: always}
-    created: {description: The group itself was created., type: bool, returned: always}
-    deleted: {description: The group itself was deleted., type: bool, returned: always}
-    updated: {description: Group attributes changed (V(description), V(stateful), V(tags))., type: list, elements: str, returned: always}
-    rules_created: {description: Number of rules created., type: int, returned: always}
-    rules_deleted: {description: Number of rules deleted (unwanted rules and duplicate copies)., type: int, returned: always}
-    rules_kept: {description: Number of wanted rules already in place., type: int, returned: always}
+    name:
+      description: Group name.
+      type: str
+      returned: always
+    id:
+      description: Group id; null when it does not exist, or in check mode before it is created.
+      type: str
+      returned: always
+    state:
+      description: V(present) or V(absent).
+      type: str
+      returned: always
+    changed:
+      description: Whether this group changed (or would, in check mode).
+      type: bool
+      returned: always
+    created:
+      description: The group itself was created.
+      type: bool
+      returned: always
+    deleted:
+      description: The group itself was deleted.
+      type: bool
+      returned: always
+    updated:
+      description: Group attributes that changed, among V(description), V(stateful) and V(tags).
+      type: list
+      elements: str
+      returned: always
+    rules_created:
+      description: Number of rules created.
+      type: int
+      returned: always
+    rules_deleted:
+      description: Number of rules deleted (unwanted rules and duplicate copies).
+      type: int
+      returned: always
+    rules_kept:
+      description: Number of wanted rules already in place.
+      type: int
+      returned: always
     rules_protected:
       description: Unwanted rules kept because O(protected_rules) marks them.
       type: list
@@ -228,6 +259,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils.openstack import
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import client as C
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import render
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack.sync import Sync
+
 
 def desired_from_params(params):
     """Parse, render, merge and lint: everything that can fail without the cloud."""

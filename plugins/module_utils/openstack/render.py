@@ -117,7 +117,7 @@ def render(spec, cluster_field="cluster", stateful=None, tags=None):
         groups.append(DesiredGroup(
             group_name(spec, role_name), "present",
             "%s of cluster %s (safespring.netsec port model)" % (role_name, spec.name),
-            stateful, tags, rules, field_path(cluster_field, role_name), [field for _, field in raw_rules]))
+            stateful, tags, rules, field_path(cluster_field, role_name), [field for dummy, field in raw_rules]))
     return groups
 
 
@@ -133,6 +133,6 @@ def vrrp_address_pairs(spec):
 
 def host_or_cidr(cidr):
     """'198.18.1.100/32' -> '198.18.1.100' (the form Neutron shows for a single address)."""
-    address, _, length = cidr.partition("/")
+    address, dummy, length = cidr.partition("/")
     full = "128" if ":" in address else "32"
     return address if length in ("", full) else cidr

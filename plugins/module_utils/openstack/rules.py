@@ -436,7 +436,7 @@ def plan_group(desired, live_group, names_by_id, protected, new_group_rules=()):
     else:
         gp.id = live_group["id"]
         live_pairs = _live_group_rules(live_group, names_by_id)
-    gp.before = [describe(rule) for _, rule in live_pairs]
+    gp.before = [describe(rule) for dummy, rule in live_pairs]
 
     if desired.state == "absent":
         gp.delete_group = True
@@ -475,7 +475,7 @@ def plan_group(desired, live_group, names_by_id, protected, new_group_rules=()):
         for pair in copies:
             (gp.protected if protected(pair[0]) else gp.to_delete).append(pair)
 
-    gp.after = [describe(rule) for _, rule in gp.keep + gp.protected] + [describe(rule) for rule in gp.to_create]
+    gp.after = [describe(rule) for dummy, rule in gp.keep + gp.protected] + [describe(rule) for rule in gp.to_create]
     return gp
 
 
@@ -561,7 +561,7 @@ def _lint_remote(rule):
 def merge_groups(base, extra):
     """Rendered groups + the user's groups: a user group of the same name adds its rules
     (and overrides description, stateful, tags, state); others are appended."""
-    out = [g for g in base]
+    out = list(base)
     index = dict((g.name, i) for i, g in enumerate(out))
     for group in extra:
         if group.name not in index:
