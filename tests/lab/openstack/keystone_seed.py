@@ -23,7 +23,7 @@ PROJECTS = {
 APPCRED_NAME = "lab"
 
 
-def call(method, path, token=None, body=None, expect=(200, 201, 204)):
+def call(method, path, token=None, body=None, expect=(200, 201, 204), with_headers=False):
     req = urllib.request.Request(URL + path, method=method)
     req.add_header("Content-Type", "application/json")
     if token:
@@ -39,7 +39,8 @@ def call(method, path, token=None, body=None, expect=(200, 201, 204)):
         raise SystemExit("keystone %s %s -> %s: %s" % (method, path, err.code, err.read()[:300]))
     if status not in expect:
         raise SystemExit("keystone %s %s -> %s" % (method, path, status))
-    return (json.loads(raw) if raw else {}), headers
+    answer = json.loads(raw) if raw else {}
+    return (answer, headers) if with_headers else answer
 
 
 def password_token(user, password, project):
@@ -47,13 +48,13 @@ def password_token(user, password, project):
         "identity": {"methods": ["password"], "password": {"user": {
             "name": user, "domain": {"id": "default"}, "password": password}}},
         "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-    data, headers = call("POST", "/auth/tokens", body=body)
-    return headers["X-Subject-Token"], data["token"]
+    headers = call("POST", "/auth/tokens", body=body, with_headers=True)[1]
+    return headers["X-Subject-Token"]
 
 
 def find(token, collection, **filters):
     query = "&".join("%s=%s" % kv for kv in sorted(filters.items()))
-    data, _ = call("GET", "/%s?%s" % (collection, query), token)
+    data = call("GET", "/%s?%s" % (collection, query), token)
     items = data[collection]
     return items[0] if items else None
 
@@ -62,7 +63,7 @@ def ensure(token, collection, singular, attrs, **filters):
     found = find(token, collection, **(filters or {"name": attrs["name"]}))
     if found:
         return found
-    data, _ = call("POST", "/" + collection, token, {singular: attrs})
+    data = call("POST", "/" + collection, token, {singular: attrs})
     return data[singular]
 
 
@@ -72,7 +73,7 @@ def ensure_user(token, name, password, project_id):
     if user:
         call("PATCH", "/users/" + user["id"], token, {"user": {"password": password}})
         return user
-    data, _ = call("POST", "/users", token, {"user": attrs})
+    data = call("POST", "/users", token, {"user": attrs})
     return data["user"]
 
 
@@ -82,7 +83,7 @@ def grant(token, project_id, user_id, role_id):
 
 def main():
     env = os.environ
-    admin, _ = password_token("admin", env["K_ADMIN_PASSWORD"], "admin")
+    admin = password_token("admin", env["K_ADMIN_PASSWORD"], "admin")
     roles = {name: find(admin, "roles", name=name)["id"] for name in ("admin", "member", "service")}
 
     service = ensure(admin, "services", "service", {"name": "neutron", "type": "network", "enabled": True},
@@ -111,11 +112,11 @@ def main():
         user = ensure_user(admin, spec["user"], env[spec["password"]], project["id"])
         grant(admin, project["id"], user["id"], roles["member"])
         # The user creates its own application credential, scoped to its project and roles.
-        user_token, _ = password_token(spec["user"], env[spec["password"]], project_name)
-        listed, _ = call("GET", "/users/%s/application_credentials?name=%s" % (user["id"], APPCRED_NAME), user_token)
+        user_token = password_token(spec["user"], env[spec["password"]], project_name)
+        listed = call("GET", "/users/%s/application_credentials?name=%s" % (user["id"], APPCRED_NAME), user_token)
         for old in listed["application_credentials"]:
             call("DELETE", "/users/%s/application_credentials/%s" % (user["id"], old["id"]), user_token)
-        created, _ = call("POST", "/users/%s/application_credentials" % user["id"], user_token, {
+        created = call("POST", "/users/%s/application_credentials" % user["id"], user_token, {
             "application_credential": {"name": APPCRED_NAME, "secret": env[spec["secret"]],
                                        "description": "safespring.netsec lab"}})
         out[project_name] = {"project_id": project["id"], "user_id": user["id"],

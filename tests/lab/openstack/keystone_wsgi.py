@@ -5,6 +5,8 @@ file comes from OS_KEYSTONE_CONFIG_DIR / OS_KEYSTONE_CONFIG_FILES (set by tests/
 """
 import sys
 
+__all__ = ["application"]
+
 sys.argv = ["keystone-api"]
 
 from keystone.wsgi.api import application  # noqa: E402,F401  pylint: disable=wrong-import-position

@@ -5,6 +5,8 @@ files come from OS_NEUTRON_CONFIG_DIR / OS_NEUTRON_CONFIG_FILES (set by tests/la
 """
 import sys
 
+__all__ = ["application"]
+
 sys.argv = ["neutron-api"]
 
 from neutron.wsgi.api import application  # noqa: E402,F401  pylint: disable=wrong-import-position
