@@ -65,16 +65,23 @@ def test_check_mode_sends_dry_run_all_and_persists_nothing(tmp_path, kubernetes_
     assert double.violations == []
 
 
-def test_foreign_object_with_a_declared_name_fails_before_any_write_and_stays_untouched(tmp_path, kubernetes_contract_double, baseline):
+def test_refusals_come_before_any_write_foreign_name_and_invalid_policy_by_live_crd_schema(tmp_path, kubernetes_contract_double, baseline):
     double = kubernetes_contract_double
     foreign = copy.deepcopy(baseline[1])
     foreign["spec"]["description"] = "hand-made by the platform team"
     before = copy.deepcopy(double.seed(foreign))
-    rc, res, _ = run(tmp_path, policy_task(double, baseline))
-    assert rc != 0 and res["apply"]["field"] == "policies[1]"
-    assert "not managed by this collection" in res["apply"]["msg"]
-    assert patches(double) == []
+    bad = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "bad"},
+           "spec": {"nodeSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": "443", "protocol": "QUIC"}]}]}]}}
+    tasks = [dict(policy_task(double, baseline, name="foreign"), ignore_errors=True),
+             dict(policy_task(double, [bad], name="invalid"), ignore_errors=True)]
+    rc, res, proc = run(tmp_path, *tasks)
+    assert rc == 0, proc.stdout[-3000:]
+    assert res["foreign"]["failed"] and res["foreign"]["field"] == "policies[1]"
+    assert "not managed by this collection" in res["foreign"]["msg"]
     assert double.get(foreign["kind"], foreign["metadata"]["name"]) == before
+    assert res["invalid"]["failed"] and res["invalid"]["field"].startswith("policies[0].spec.ingress[0].toPorts[0].ports[0].protocol")
+    assert any(r[1].endswith("/customresourcedefinitions/ciliumclusterwidenetworkpolicies.cilium.io") for r in double.requests)
+    assert patches(double) == []
 
 
 def test_prune_deletes_only_owned_policies_no_longer_declared(tmp_path, kubernetes_contract_double, baseline):
@@ -110,16 +117,6 @@ def test_field_taken_over_by_another_manager_conflicts_unless_forced(tmp_path, k
     rc, res, _ = run(tmp_path, policy_task(double, baseline[:1], prune=False, force_conflicts=True))
     assert rc == 0
     assert double.get(edited["kind"], edited["metadata"]["name"])["spec"]["description"] == baseline[0]["spec"]["description"]
-
-
-def test_invalid_policy_is_refused_with_the_live_crd_schema_before_anything_is_sent(tmp_path, kubernetes_contract_double):
-    double = kubernetes_contract_double
-    bad = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "bad"},
-           "spec": {"nodeSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": "443", "protocol": "QUIC"}]}]}]}}
-    rc, res, _ = run(tmp_path, policy_task(double, [bad]))
-    assert rc != 0 and res["apply"]["field"].startswith("policies[0].spec.ingress[0].toPorts[0].ports[0].protocol")
-    assert patches(double) == []
-    assert any(r[1].endswith("/customresourcedefinitions/ciliumclusterwidenetworkpolicies.cilium.io") for r in double.requests)
 
 
 def test_status_proves_encryption_from_published_keys(tmp_path, kubernetes_contract_double):

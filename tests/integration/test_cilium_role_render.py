@@ -16,7 +16,7 @@ def role_play(render_dir, **overrides):
     return [{"hosts": "localhost", "gather_facts": False, "roles": [{"role": "safespring.netsec.cilium", "vars": variables}]}]
 
 
-def test_render_writes_schema_valid_policies_and_values_then_second_run_changes_nothing(tmp_path, cilium_schemas):
+def test_render_writes_schema_valid_policies_idempotently_and_prunes_stale_files(tmp_path, cilium_schemas):
     out = tmp_path / "gitops"
     rc, tasks, stats, proc = run_playbook(tmp_path, role_play(out, cilium_hubble_ui=True))
     assert rc == 0, proc.stdout[-3000:]
@@ -31,14 +31,18 @@ def test_render_writes_schema_valid_policies_and_values_then_second_run_changes_
         names.append(obj["metadata"]["name"])
     assert set(names) == {"netsec-host-control-plane", "netsec-host-worker", "netsec-kube-system-baseline",
                           "netsec-kube-dns", "netsec-hubble-relay", "netsec-hubble-ui"}
+    # The worker host policy opens exactly the port model's ports into workers.
+    worker = yaml.safe_load((out / "policies" / "ciliumclusterwidenetworkpolicy-netsec-host-worker.yaml").read_text())
+    ports = set()
+    for rule in worker["spec"]["ingress"]:
+        for tp in rule.get("toPorts", []):
+            ports |= set(int(p["port"]) for p in tp["ports"])
+    spec = pm.ClusterSpec.from_dict(LAB_CLUSTER)
+    assert ports == set(s.port_min for s, _ in pm.ingress_flows(spec, "worker") if s.port_min is not None)
 
     rc, tasks, stats, proc = run_playbook(tmp_path, role_play(out, cilium_hubble_ui=True))
     assert rc == 0 and stats["changed"] == 0, json.dumps(stats)
 
-
-def test_render_prunes_the_file_of_a_policy_no_longer_declared(tmp_path):
-    out = tmp_path / "gitops"
-    run_playbook(tmp_path, role_play(out, cilium_hubble_ui=True))
     rc, _, _, _ = run_playbook(tmp_path, role_play(out, cilium_hubble_ui=False))
     assert rc == 0
     files = sorted(p.name for p in (out / "policies").iterdir())
@@ -67,15 +71,3 @@ def test_role_argument_spec_rejects_an_unknown_encryption(tmp_path):
     rc, tasks, _, _ = run_playbook(tmp_path, role_play(tmp_path / "o", cilium_encryption="tls"))
     assert rc != 0
     assert any("cilium_encryption" in t.get("msg", "") for t in tasks.values())
-
-
-def test_rendered_host_policy_ports_are_the_port_models(tmp_path):
-    out = tmp_path / "gitops"
-    run_playbook(tmp_path, role_play(out))
-    worker = yaml.safe_load((out / "policies" / "ciliumclusterwidenetworkpolicy-netsec-host-worker.yaml").read_text())
-    ports = set()
-    for rule in worker["spec"]["ingress"]:
-        for tp in rule.get("toPorts", []):
-            ports |= set(int(p["port"]) for p in tp["ports"])
-    spec = pm.ClusterSpec.from_dict(LAB_CLUSTER)
-    assert ports == set(s.port_min for s, _ in pm.ingress_flows(spec, "worker") if s.port_min is not None)
