@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, Safespring
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: talos_firewall_evidence
+short_description: Evidence for the baseline's controls from Talos, Cilium and Kubernetes documents
+version_added: 0.1.0
+description:
+  - Filters used by C(playbooks/verify.yml) to turn rendered or live documents into control
+    evidence, each returning a dict with C(ok) (bool), C(drift) (list of lines) and the facts
+    found. The same functions read a rendered GitOps tree and objects read from a live cluster.
+  - C(talos_firewall_evidence) (Talos machine-config documents), C(cilium_profile_evidence)
+    (Cilium Helm values or the cilium-config ConfigMap data), C(oidc_mfa_evidence)
+    (AuthenticationConfiguration), C(rbac_evidence) and C(exposure_evidence) (Kubernetes objects).
+author:
+  - Safespring platform team (@safespring)
+options:
+  _input:
+    description: The documents (a list of mappings) or values (a mapping).
+    type: raw
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Talos firewall evidence of one rendered node config
+  ansible.builtin.set_fact:
+    talos_fw: "{{ lookup('ansible.builtin.file', 'lab-cp1.yaml') | ansible.builtin.from_yaml_all | list
+                  | safespring.netsec.talos_firewall_evidence }}"
+"""
+
+RETURN = r"""
+_value:
+  description: C(ok), C(drift) and the facts found (differs per filter).
+  type: dict
+"""
+
+from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
+
+# Kinds that expose a service outside the cluster (a management cluster has none of them).
+_EXPOSING_KINDS = ("Ingress", "Gateway", "HTTPRoute", "TLSRoute", "TCPRoute", "GRPCRoute")
+
+
+def _docs(value):
+    return [d for d in (value or []) if isinstance(d, dict)]
+
+
+def talos_firewall_evidence(documents):
+    """Block by default, and no sensitive port open to the world in any NetworkRuleConfig."""
+    docs = _docs(documents)
+    drift = []
+    default_actions = [d.get("ingress") for d in docs if d.get("kind") == "NetworkDefaultActionConfig"]
+    if default_actions != ["block"]:
+        drift.append("NetworkDefaultActionConfig ingress is %s, not block" % (default_actions or "missing"))
+    rules = [d for d in docs if d.get("kind") == "NetworkRuleConfig"]
+    entries = []
+    for rule in rules:
+        selector = rule.get("portSelector") or {}
+        for port in selector.get("ports") or []:
+            low, dummy, high = str(port).partition("-")
+            for source in rule.get("ingress") or []:
+                entries.append({"field": "NetworkRuleConfig %s" % rule.get("name"), "scope": rule.get("name"),
+                                "direction": "ingress", "protocol": selector.get("protocol"),
+                                "port_min": int(low), "port_max": int(high or low), "remote": source.get("subnet")})
+    drift += [str(p) for p in pm.lint(entries)]
+    return {"ok": not drift, "drift": drift, "default_action": default_actions[0] if default_actions else None,
+            "rules": sorted(r.get("name") for r in rules)}
+
+
+def cilium_profile_evidence(values):
+    """Transparent encryption (with node encryption) on, policies enforced and not in audit."""
+    values = values or {}
+    encryption = values.get("encryption") or {}
+    drift = []
+    if not encryption.get("enabled"):
+        drift.append("encryption.enabled is not true")
+    if encryption.get("type") not in ("wireguard", "ipsec"):
+        drift.append("encryption.type is %r" % encryption.get("type"))
+    if encryption.get("type") == "wireguard" and not encryption.get("nodeEncryption"):
+        drift.append("encryption.nodeEncryption is off: node-to-node traffic is not encrypted")
+    if values.get("policyEnforcementMode", "default") not in ("default", "always"):
+        drift.append("policyEnforcementMode is %r" % values.get("policyEnforcementMode"))
+    if values.get("policyAuditMode"):
+        drift.append("policyAuditMode is on: policies log but do not drop")
+    host_firewall = bool((values.get("hostFirewall") or {}).get("enabled"))
+    if not host_firewall:
+        drift.append("hostFirewall.enabled is not true")
+    return {"ok": not drift, "drift": drift, "encryption": encryption.get("type") if encryption.get("enabled") else None,
+            "node_encryption": bool(encryption.get("nodeEncryption")),
+            "enforcement": values.get("policyEnforcementMode", "default"), "audit_mode": bool(values.get("policyAuditMode")),
+            "host_firewall": host_firewall}
+
+
+def oidc_mfa_evidence(config):
+    """A JWT authenticator whose claim validation requires MFA in `amr`."""
+    config = config or {}
+    drift = []
+    jwts = config.get("jwt") or []
+    if config.get("kind") != "AuthenticationConfiguration" or not jwts:
+        drift.append("no structured AuthenticationConfiguration with a JWT issuer")
+    issuers = []
+    for i, jwt in enumerate(jwts):
+        issuers.append((jwt.get("issuer") or {}).get("url"))
+        rules = [r.get("expression", "") for r in jwt.get("claimValidationRules") or []]
+        if not any("amr" in r and "mfa" in r for r in rules):
+            drift.append("jwt[%d] (%s) accepts tokens without MFA (no claimValidationRule on amr)" % (i, issuers[-1]))
+        groups = ((jwt.get("claimMappings") or {}).get("groups") or {})
+        if not groups:
+            drift.append("jwt[%d] maps no groups: RBAC by Zitadel role cannot work" % i)
+    return {"ok": not drift, "drift": drift, "issuers": issuers}
+
+
+def rbac_evidence(objects):
+    """No (Cluster)RoleBinding grants system:masters (it bypasses RBAC entirely)."""
+    drift = []
+    bindings = 0
+    for obj in _docs(objects):
+        if obj.get("kind") not in ("ClusterRoleBinding", "RoleBinding"):
+            continue
+        bindings += 1
+        for subject in obj.get("subjects") or []:
+            if subject.get("kind") == "Group" and subject.get("name") == "system:masters":
+                drift.append("%s %s binds system:masters" % (obj["kind"], (obj.get("metadata") or {}).get("name")))
+    return {"ok": not drift, "drift": drift, "bindings": bindings}
+
+
+def exposure_evidence(objects):
+    """No Ingress, Gateway (API routes) or LoadBalancer Service: the edge pair is the only entry."""
+    drift = []
+    for obj in _docs(objects):
+        kind = obj.get("kind")
+        meta = obj.get("metadata") or {}
+        name = "%s/%s" % (meta.get("namespace", "-"), meta.get("name"))
+        if kind in _EXPOSING_KINDS:
+            drift.append("%s %s exposes a service" % (kind, name))
+        elif kind == "Service" and (obj.get("spec") or {}).get("type") == "LoadBalancer":
+            drift.append("Service %s is of type LoadBalancer" % name)
+    return {"ok": not drift, "drift": drift, "objects": len(_docs(objects))}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "talos_firewall_evidence": talos_firewall_evidence,
+            "cilium_profile_evidence": cilium_profile_evidence,
+            "oidc_mfa_evidence": oidc_mfa_evidence,
+            "rbac_evidence": rbac_evidence,
+            "exposure_evidence": exposure_evidence,
+        }
