@@ -34,7 +34,9 @@ healthy() {
     [ -f "$STATE/endpoints.json" ]
 }
 
-# Passwords and application-credential secrets: made once per state dir, never printed.
+# Passwords and application-credential secrets: made once per state dir, never printed, and
+# not exported (the daemons' environments stay clean): SECRETS=(NAME=value ...) is handed to
+# the few commands that need them with `env "${SECRETS[@]}"`.
 ensure_secrets() {
   local f="$STATE/secrets.env" name
   if [ ! -f "$f" ]; then
@@ -42,11 +44,12 @@ ensure_secrets() {
       umask 077
       for name in K_ADMIN_PASSWORD K_NEUTRON_PASSWORD K_USER_PASSWORD_A K_USER_PASSWORD_B \
         K_APPCRED_SECRET_A K_APPCRED_SECRET_B; do
-        echo "export $name=$(openssl rand -hex 20)"
+        echo "$name=$(openssl rand -hex 20)"
       done >"$f.tmp"
       mv "$f.tmp" "$f"
     )
   fi
+  mapfile -t SECRETS < <(sed "s/^export //" "$f")  # early state dirs had export lines
   # shellcheck disable=SC1090
   . "$f"
 }
@@ -98,7 +101,7 @@ keystone_start() {
 
 write_clouds() {
   local out="$STATE/clouds.json"
-  (umask 077; K_SEED="$STATE/seed.json" "$VENVS/keystone/bin/python" - >"$out.tmp" <<'PY'
+  (umask 077; env "${SECRETS[@]}" K_SEED="$STATE/seed.json" "$VENVS/keystone/bin/python" - >"$out.tmp" <<'PY'
 import json, os
 env = os.environ
 seed = json.load(open(env["K_SEED"]))
@@ -136,7 +139,7 @@ do_up() {
   keystone_start
   wait_http "$K_URL/v3" 200 "$START_TIMEOUT" "$STATE/gunicorn.pid" "$STATE" "$STATE/gunicorn.log"
   if [ ! -f "$STATE/seed.json" ]; then
-    "$VENVS/keystone/bin/python" "$OS_LAB/keystone_seed.py" >"$STATE/seed.json.tmp" 2>>"$STATE/seed.log" \
+    env "${SECRETS[@]}" "$VENVS/keystone/bin/python" "$OS_LAB/keystone_seed.py" >"$STATE/seed.json.tmp" 2>>"$STATE/seed.log" \
       || { tail -5 "$STATE/seed.log" >&2; die "seeding Keystone failed (log: $STATE/seed.log)"; }
     mv "$STATE/seed.json.tmp" "$STATE/seed.json"
   fi
