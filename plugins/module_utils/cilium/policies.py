@@ -40,6 +40,8 @@ NODE_SELECTORS = {
 NODE_ENTITIES = ["host", "remote-node"]
 # Services whose clients include pods (the kubernetes Service points at the API servers).
 POD_CLIENT_SERVICES = ("kube-apiserver",)
+# Node services a specific pod must reach: Hubble relay (a pod) dials every node's Hubble server.
+POD_PEERS = {"hubble-server": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s-app": "hubble-relay"}}]}
 # cilium-health probes come from the health endpoints as well as from the nodes.
 HEALTH_SERVICES = ("cilium-health", "cilium-health-icmp")
 ICMP_FAMILY = {4: "IPv4", 6: "IPv6"}
@@ -94,6 +96,10 @@ def host_policy(spec, node_role, address_book, field="address_book"):
         l4 = _l4(service, spec.ip_versions)
         if entities:
             rule = {"fromEntities": entities}
+            rule.update(copy.deepcopy(l4))
+            rules.append(rule)
+        if entities and service.name in POD_PEERS:
+            rule = {"fromEndpoints": copy.deepcopy(POD_PEERS[service.name])}
             rule.update(copy.deepcopy(l4))
             rules.append(rule)
         if cidr_values:

@@ -32,6 +32,7 @@ def admitted(policy):
     out = {}
     for rule in policy["spec"]["ingress"]:
         sources = set("entity:" + e for e in rule.get("fromEntities", [])) | set(rule.get("fromCIDR", []))
+        sources |= set("pod:" + sel["matchLabels"]["k8s-app"] for sel in rule.get("fromEndpoints", []))
         if "icmps" in rule:
             keys = [("icmp", f["type"]) for f in rule["icmps"][0]["fields"]]
         else:
@@ -83,7 +84,7 @@ def test_nodeports_on_workers_only_from_the_load_balancers():
 def test_ipv4_only_cluster_drops_ipv6_addresses_and_icmpv6():
     pols = by_name(policies.baseline(dict(LAB_CLUSTER, ip_versions=[4]), LAB_ADDRESS_BOOK))
     got = admitted(pols["netsec-host-control-plane"])
-    cidrs = [src for srcs in got.values() for src in srcs if not src.startswith("entity:")]
+    cidrs = [src for srcs in got.values() for src in srcs if not src.startswith(("entity:", "pod:"))]
     assert cidrs and all(":" not in src for src in cidrs)
     assert ("icmp", 128) not in got and ("icmp", 8) in got
 
@@ -121,3 +122,9 @@ def test_istio_ambient_probe_allowance_never_switches_on_default_deny():
     assert probe["enableDefaultDeny"] == {"ingress": False, "egress": False}
     assert probe["ingress"] == [{"fromCIDR": [mesh.ISTIO_AMBIENT_PROBE_SOURCE]}]
     assert probe["endpointSelector"]["matchExpressions"][0]["values"] == ["shop"]
+
+
+def test_hubble_relay_pods_reach_every_nodes_hubble_server():
+    pols = by_name(policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK))
+    for name in ("netsec-host-control-plane", "netsec-host-worker"):
+        assert admitted(pols[name])[("tcp", 4244)] == {"entity:host", "entity:remote-node", "pod:hubble-relay"}
