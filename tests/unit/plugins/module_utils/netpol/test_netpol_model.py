@@ -8,7 +8,7 @@ import kubernetes_validate
 import pytest
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
-from ansible_collections.safespring.netsec.plugins.module_utils.netpol import engine, model
+from ansible_collections.safespring.netsec.plugins.module_utils.netpol import model
 
 DECL = {
     "namespaces": [
