@@ -22,20 +22,26 @@ SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",
 
 
 def normalize(obj):
-    """A copy without server-populated fields, empty label/annotation maps and status."""
-    out = copy.deepcopy(obj or {})
+    """A copy without server-populated fields, empty label/annotation maps and status.
+
+    Shallow where it can be: only the top level and metadata are rebuilt (the rest is shared
+    with `obj` and must not be mutated by callers)."""
+    out = dict(obj or {})
     out.pop("status", None)
-    meta = out.get("metadata") or {}
+    meta = dict(out.get("metadata") or {})
     for key in SERVER_METADATA:
         meta.pop(key, None)
-    annotations = meta.get("annotations") or {}
+    annotations = dict(meta.get("annotations") or {})
     for key in SERVER_ANNOTATIONS:
         annotations.pop(key, None)
+    meta["annotations"] = annotations
     for key in ("annotations", "labels"):
         if key in meta and not meta[key]:
             meta.pop(key)
     if meta:
         out["metadata"] = meta
+    else:
+        out.pop("metadata", None)
     return out
 
 
@@ -110,5 +116,5 @@ def needs_update(desired, live, manager):
 
 def diff_pair(before, after):
     """An Ansible diff entry ({before, after}) of normalised objects; None stands for absent."""
-    return {"before": normalize(before) if before is not None else {},
-            "after": normalize(after) if after is not None else {}}
+    return {"before": copy.deepcopy(normalize(before)) if before is not None else {},
+            "after": copy.deepcopy(normalize(after)) if after is not None else {}}

@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import re
 from collections import namedtuple
 
@@ -49,12 +48,13 @@ def selector(owned_set):
 
 
 def stamp(obj, owned_set):
-    """A copy of `obj` carrying the owner labels."""
-    out = copy.deepcopy(obj)
-    meta = out.setdefault("metadata", {})
+    """A copy of `obj` carrying the owner labels (top level and metadata copied, the rest shared)."""
+    out = dict(obj)
+    meta = dict(out.get("metadata") or {})
     labels = dict(meta.get("labels") or {})
     labels.update(owner_labels(owned_set))
     meta["labels"] = labels
+    out["metadata"] = meta
     return out
 
 
