@@ -39,7 +39,7 @@ def role_vars(tmp_path, double, **overrides):
         "talos_hardening_admin_sources": [JUMP],
         "talos_hardening_talosconfig": str(double.talosconfig),
         "talos_hardening_endpoints": [CP1],
-        "talos_hardening_try_timeout": "3s",
+        "talos_hardening_try_timeout": "6s",
         "talos_hardening_guard_delay": 1,
         "talos_hardening_rollback_grace": 1,
         # The jump host's own view of the node's apid; {node} is the node being changed.
@@ -86,7 +86,7 @@ def test_render_only_writes_validated_private_configs_and_touches_no_node(talosc
 
 
 def test_render_only_without_a_schema_is_refused(talosctl_double, tmp_path):
-    proc, _ = run_role(tmp_path, nodes(talosctl_double), talos_hardening_render_only=True, talos_hardening_schema_path=None)
+    proc, _data = run_role(tmp_path, nodes(talosctl_double), talos_hardening_render_only=True, talos_hardening_schema_path=None)
     assert proc.returncode != 0 and "talos_hardening_schema_path: required with talos_hardening_render_only" in proc.stdout
 
 
@@ -111,7 +111,7 @@ def test_apply_orders_nodes_rules_first_then_try_and_commit_and_is_idempotent(ta
 
 def test_unknown_node_role_fails_argument_validation_before_any_node_is_touched(talosctl_double, tmp_path):
     double = nodes(talosctl_double)
-    proc, _ = run_role(tmp_path, double, talos_hardening_nodes=[{"name": "lb1", "role": "loadbalancer", "address": CP1}])
+    proc, _data = run_role(tmp_path, double, talos_hardening_nodes=[{"name": "lb1", "role": "loadbalancer", "address": CP1}])
     assert proc.returncode != 0
     assert "value of role must be one of: control_plane, worker" in proc.stdout
     assert double.events() == [] and not (tmp_path / "rendered").exists()
@@ -123,7 +123,7 @@ def test_jump_host_lockout_in_one_node_stops_the_role_before_any_node_is_touched
               "ingress": [{"subnet": "198.18.1.0/24"}], "$patch": "delete"}]
     nodes_ = role_vars(tmp_path, double)["talos_hardening_nodes"]
     nodes_[0]["patches"] = patch
-    proc, _ = run_role(tmp_path, double, talos_hardening_nodes=nodes_)
+    proc, _data = run_role(tmp_path, double, talos_hardening_nodes=nodes_)
     assert proc.returncode != 0 and "node cp1 would lock out jump_host 198.18.2.5/32" in proc.stdout
     assert double.events() == []
 

@@ -46,7 +46,7 @@ PLAYBOOK = """
         node: "{{ item.address }}"
         config_path: "{{ out }}/{{ item.name }}.yaml"
         mode: try
-        try_timeout: 3s
+        try_timeout: 6s
         guard_retries: 2
         guard_delay: 1
         rollback_grace: 1
@@ -103,7 +103,7 @@ def test_render_apply_verify_then_nothing_changes(talosctl_double, tmp_path):
     double = cluster_double(talosctl_double)
     proc = run_playbook(tmp_path, double, "--diff")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    res, _ = results(proc)
+    res, _stats = results(proc)
     [render] = res["render"]["results"]
     assert render["changed"] and render["validated_against"] == "1.13"
     assert oct(os.stat(tmp_path / "out" / "cp1.yaml").st_mode & 0o777) == "0o600"
@@ -129,7 +129,7 @@ def test_check_mode_predicts_from_the_dry_run_and_touches_nothing(talosctl_doubl
     double.state.joinpath("nodes", CP, "config.yaml").write_text(double.config(WORKER).replace("worker", "controlplane"))
     before, events = double.config(CP), len(double.events())
     proc = run_playbook(tmp_path, double, "--check", "--diff")
-    res, _ = results(proc)
+    res, _stats = results(proc)
     [apply] = res["apply"]["results"]
     assert apply["changed"] and not apply["committed"]
     assert double.config(CP) == before and len(double.events()) == events
@@ -142,7 +142,7 @@ def test_lockout_in_try_mode_is_rolled_back_and_fails_clearly(talosctl_double, t
     before = double.config(CP)
     proc = run_playbook(tmp_path, double)
     assert proc.returncode != 0
-    res, _ = results(proc)
+    res, _stats = results(proc)
     [apply] = res["apply"]["results"]
     assert apply["failed"] and apply["rolled_back"] and not apply["committed"]
     assert "guard failed after the try apply" in apply["msg"] and "Talos rolled the node back" in apply["msg"]
@@ -152,7 +152,7 @@ def test_lockout_in_try_mode_is_rolled_back_and_fails_clearly(talosctl_double, t
 def test_declared_controller_outside_apid_sources_fails_before_anything_is_applied(talosctl_double, tmp_path):
     double = cluster_double(talosctl_double)
     proc = run_playbook(tmp_path, double, extra={"admin_sources": ["203.0.113.7"]})
-    res, _ = results(proc)
+    res, _stats = results(proc)
     [render] = res["render"]["results"]
     assert render["failed"] and "would lock out admin_sources 203.0.113.7/32 from talos-apid" in render["msg"]
     assert "apply" not in res and double.events() == []
@@ -168,7 +168,7 @@ def test_bad_input_fails_before_any_node_is_touched(talosctl_double, tmp_path):
     ]
     for extra, message in cases:
         proc = run_playbook(tmp_path, double, extra=extra)
-        res, _ = results(proc)
+        res, _stats = results(proc)
         [render] = res["render"]["results"]
         assert render["failed"] and message in render["msg"], (message, render["msg"])
         assert "apply" not in res

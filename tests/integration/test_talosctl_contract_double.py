@@ -31,8 +31,8 @@ def test_unknown_flags_commands_and_modes_fail_like_cobra(talosctl_double):
         (["apply-config", "--force"], "Error: unknown flag: --force"),
         (["get", "-z", "services"], "Error: unknown shorthand flag: 'z' in -z"),
         (["applyconfig"], 'Error: unknown command "applyconfig" for "talosctl"'),
-        (["apply-config", "--mode", "yolo"], 'Error: invalid argument "yolo" for "-m, --mode" flag: possible options are: '
-                                              "auto, interactive, no-reboot, reboot, staged, try"),
+        (["apply-config", "--mode", "yolo"],
+         'Error: invalid argument "yolo" for "-m, --mode" flag: possible options are: auto, interactive, no-reboot, reboot, staged, try'),
         (["apply-config", "--timeout", "soon"], 'time: invalid duration "soon"'),
     ]:
         proc = double.run(*args)
@@ -73,20 +73,20 @@ def test_unconfirmed_try_rolls_back_after_the_timeout_and_blocks_until_then(talo
     double = node(talosctl_double)
     before = double.config(CP)
     path = write(tmp_path, block_without(double, "10.0.0.0/8"))
-    proc = double.run("apply-config", "-f", path, "-m", "try", "--timeout", "2s", "-n", CP)
-    assert proc.stdout.strip().endswith("will be automatically reverted back in 2s")
+    proc = double.run("apply-config", "-f", path, "-m", "try", "--timeout", "4s", "-n", CP)
+    assert proc.stdout.strip().endswith("will be automatically reverted back in 4s")
     locked = double.run("version", "-n", CP)
     assert locked.returncode == 1 and "code = Unavailable" in locked.stderr and "198.18.1.21:50000: i/o timeout" in locked.stderr
-    time.sleep(2.2)
+    time.sleep(4.2)
     assert double.run("version", "-n", CP).returncode == 0 and double.config(CP) == before
 
 
 def test_a_real_apply_during_the_try_commits_it(talosctl_double, tmp_path):
     double = node(talosctl_double)
     path = write(tmp_path, block_without(double, "198.18.2.0/24"))
-    double.run("apply-config", "-f", path, "-m", "try", "--timeout", "2s", "-n", CP)
+    double.run("apply-config", "-f", path, "-m", "try", "--timeout", "4s", "-n", CP)
     assert double.run("apply-config", "-f", path, "-m", "no-reboot", "-n", CP).stdout == "Applied configuration without a reboot\n"
-    time.sleep(2.2)
+    time.sleep(4.2)
     assert "NetworkDefaultActionConfig" in double.config(CP)
 
 

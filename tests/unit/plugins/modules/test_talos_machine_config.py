@@ -6,15 +6,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
 import pytest
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.modules import talos_machine_config as M
 
-SHARED = os.environ.get("SHARED_DIR") or os.path.join(os.path.dirname(__file__), *[".."] * 5, "..", "shared")
-SCHEMA_113 = os.path.join(SHARED, "specs", "talos-v1.13.9-config.schema.json")
+from fixtures.talos import SCHEMA_PATHS
+
+SCHEMA_113 = SCHEMA_PATHS["1.13"]
 ADDRESSES = {"control_plane": ["198.18.1.21"], "worker": ["198.18.1.22"], "loadbalancer": ["198.18.1.11"], "jump_host": ["198.18.2.5"]}
 
 

@@ -30,40 +30,40 @@ def sources(rule):
 
 
 def test_default_action_document_comes_first_and_blocks():
-    docs, _ = F.render(SPEC, "control_plane", ADDRESSES)
+    docs, _skipped = F.render(SPEC, "control_plane", ADDRESSES)
     assert docs[0] == {"apiVersion": "v1alpha1", "kind": "NetworkDefaultActionConfig", "ingress": "block"}
 
 
 def test_one_rule_per_service_flowing_into_the_role_in_model_order():
     docs, skipped = F.render(SPEC, "control_plane", ADDRESSES)
-    expected = [s.name for s, _ in pm.ingress_flows(pm.ClusterSpec.from_dict(SPEC), "control_plane") if s.protocol in ("tcp", "udp")]
+    expected = [s.name for s, _peers in pm.ingress_flows(pm.ClusterSpec.from_dict(SPEC), "control_plane") if s.protocol in ("tcp", "udp")]
     assert [d["name"] for d in docs[1:]] == expected
     assert "etcd" in expected and "nodeports" not in expected
 
 
 def test_ports_and_protocols_come_from_the_port_model_not_typed_again():
-    docs, _ = F.render(SPEC, "worker", ADDRESSES)
+    docs, _skipped = F.render(SPEC, "worker", ADDRESSES)
     for name, rule in rules(docs).items():
         service = pm.SERVICES[name]
-        low, _, high = str(rule["portSelector"]["ports"][0]).partition("-")
+        low, _sep, high = str(rule["portSelector"]["ports"][0]).partition("-")
         assert (int(low), int(high or low)) == (service.port_min, service.port_max)
         assert rule["portSelector"]["protocol"] == service.protocol
 
 
 def test_port_range_is_written_as_talos_range_string():
-    docs, _ = F.render(SPEC, "control_plane", ADDRESSES)
+    docs, _skipped = F.render(SPEC, "control_plane", ADDRESSES)
     assert rules(docs)["etcd"]["portSelector"]["ports"] == ["2379-2380"]
     assert rules(docs)["kube-apiserver"]["portSelector"]["ports"] == [6443]
 
 
 def test_apid_on_control_plane_admits_jump_host_lbs_and_control_plane_only():
-    docs, _ = F.render(SPEC, "control_plane", ADDRESSES)
+    docs, _skipped = F.render(SPEC, "control_plane", ADDRESSES)
     assert sources(rules(docs)["talos-apid"]) == [
         "198.18.1.11/32", "198.18.1.12/32", "198.18.1.21/32", "198.18.1.23/32", "198.18.2.5/32", "fd5a:fe:1::21/128"]
 
 
 def test_worker_apid_only_from_control_plane_and_nodeports_only_from_lbs():
-    docs, _ = F.render(SPEC, "worker", ADDRESSES)
+    docs, _skipped = F.render(SPEC, "worker", ADDRESSES)
     assert sources(rules(docs)["talos-apid"]) == ["198.18.1.21/32", "198.18.1.23/32", "fd5a:fe:1::21/128"]
     assert sources(rules(docs)["nodeports"]) == ["198.18.1.11/32", "198.18.1.12/32"]
     assert "etcd" not in rules(docs)
@@ -77,7 +77,7 @@ def test_icmp_flow_is_reported_as_not_rendered_with_the_reason():
 
 def test_sources_are_collapsed_and_filtered_to_the_cluster_ip_versions():
     addresses = dict(ADDRESSES, control_plane=["198.18.1.0/24", "198.18.1.21", "fd5a:fe:1::21"])
-    docs, _ = F.render(dict(SPEC, ip_versions=[4]), "control_plane", addresses)
+    docs, _skipped = F.render(dict(SPEC, ip_versions=[4]), "control_plane", addresses)
     assert sources(rules(docs)["etcd"]) == ["198.18.1.0/24"]
 
 
@@ -113,29 +113,35 @@ def test_admits_honours_block_rules_and_except():
 
 def test_lockout_check_passes_for_the_rendered_rules():
     for role in pm.NODE_ROLES:
-        docs, _ = F.render(SPEC, role, ADDRESSES)
+        docs, _skipped = F.render(SPEC, role, ADDRESSES)
         F.check_lockout(docs, F.lockout_requirements(role, ADDRESSES, ["198.18.2.5"], (4, 6)), "n1")
 
 
 def test_jump_host_left_out_of_apid_sources_is_a_lockout():
-    docs, _ = F.render(dict(SPEC, jump_host={"enabled": False}), "control_plane", ADDRESSES)
+    docs, _skipped = F.render(dict(SPEC, jump_host={"enabled": False}), "control_plane", ADDRESSES)
     with pytest.raises(NetsecError, match=r"lock out jump_host 198\.18\.2\.5/32 from talos-apid \(tcp/50000\)"):
         F.check_lockout(docs, F.lockout_requirements("control_plane", ADDRESSES, [], (4, 6)), "cp1")
 
 
 def test_controller_outside_apid_sources_is_a_lockout():
-    docs, _ = F.render(SPEC, "control_plane", ADDRESSES)
+    docs, _skipped = F.render(SPEC, "control_plane", ADDRESSES)
     with pytest.raises(NetsecError, match="admin_sources 203.0.113.7/32"):
         F.check_lockout(docs, F.lockout_requirements("control_plane", ADDRESSES, ["203.0.113.7"], (4, 6)), "cp1")
 
 
 def test_accept_mode_never_locks_out():
-    docs, _ = F.render(dict(SPEC, jump_host={"enabled": False}), "control_plane", ADDRESSES, default_action="accept")
+    docs, _skipped = F.render(dict(SPEC, jump_host={"enabled": False}), "control_plane", ADDRESSES, default_action="accept")
     F.check_lockout(docs, F.lockout_requirements("control_plane", ADDRESSES, ["203.0.113.7"], (4, 6)), "cp1")
 
 
 def test_worker_must_stay_reachable_from_the_control_plane_apid_proxy():
-    docs, _ = F.render(SPEC, "worker", ADDRESSES)
+    docs, _skipped = F.render(SPEC, "worker", ADDRESSES)
     docs = [d for d in docs if d.get("name") != "talos-apid"]
     with pytest.raises(NetsecError, match="control_plane 198.18.1.21/32"):
         F.check_lockout(docs, F.lockout_requirements("worker", ADDRESSES, [], (4, 6)), "w1")
+
+
+def test_invalid_admin_source_names_its_index():
+    with pytest.raises(NetsecError) as err:
+        F.lockout_requirements("control_plane", ADDRESSES, ["198.18.2.5", "not-an-address"], (4, 6))
+    assert err.value.field == "admin_sources[1]"

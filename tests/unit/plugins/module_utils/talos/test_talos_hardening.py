@@ -14,7 +14,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils._errors import N
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import hardening as H
 
-from talos_bases import AUTHN, BASES
+from fixtures.talos import AUTHN, BASES
 
 
 def build(version, role, base=True, **knobs):

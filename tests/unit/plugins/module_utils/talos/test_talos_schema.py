@@ -21,7 +21,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils.talos import fir
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import hardening as H
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import schema as S
 
-from talos_bases import AUTHN, BASES, SCHEMA_PATHS, schema
+from fixtures.talos import AUTHN, BASES, SCHEMA_PATHS, schema
 
 SPEC = {"name": "c1", "jump_host": {"admin_cidrs": ["192.0.2.0/28"]}, "talos": {"kubespan": True}}
 ADDRESSES = {"control_plane": ["198.18.1.21", "fd5a:fe:1::21"], "worker": ["198.18.1.22", "fd5a:fe:1::22"],
@@ -45,7 +45,7 @@ CASES = [
 def produce(version, role, auth, use_base, default_action, access):
     knobs = H.parse_knobs({"authentication": AUTH[auth], "kubernetes_version": "1.35.0", "talos_api_access": {"enabled": access},
                            "admission_plugins": [{"name": "EventRateLimit", "configuration": {"kind": "Configuration"}}]})
-    firewall, _ = F.render(SPEC, role, ADDRESSES, default_action=default_action)
+    firewall, _skipped = F.render(SPEC, role, ADDRESSES, default_action=default_action)
     base = D.load(BASES[version][role]) if use_base else None
     return H.build(base, version, role, knobs, firewall_docs=firewall,
                    node_patches=[{"machine": {"nodeLabels": {"topology.kubernetes.io/zone": "a"}}}] if version == "1.13" else [])
