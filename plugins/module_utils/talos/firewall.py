@@ -136,12 +136,16 @@ def lockout_requirements(role, addresses, admin_sources, ip_versions):
     """
     wanted = []
     if role == "control_plane":
-        wanted += [("jump_host", c) for c in addresses.get("jump_host") or []]
-        wanted += [("admin_sources", c) for c in admin_sources or []]
+        wanted += [("jump_host", c, field_path("addresses", "jump_host", i)) for i, c in enumerate(addresses.get("jump_host") or [])]
+        wanted += [("admin_sources", c, field_path("admin_sources", i)) for i, c in enumerate(admin_sources or [])]
     else:
-        wanted += [("control_plane", c) for c in addresses.get("control_plane") or []]
-    return [(who, pm.normalize_cidr(c, field_path("addresses", who))) for who, c in wanted
-            if pm.cidr_version(pm.normalize_cidr(c, who)) in ip_versions]
+        wanted += [("control_plane", c, field_path("addresses", "control_plane", i)) for i, c in enumerate(addresses.get("control_plane") or [])]
+    out = []
+    for who, value, field in wanted:
+        cidr = pm.normalize_cidr(value, field)
+        if pm.cidr_version(cidr) in ip_versions:
+            out.append((who, cidr))
+    return out
 
 
 def check_lockout(docs, requirements, node, field="firewall"):
