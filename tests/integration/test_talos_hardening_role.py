@@ -136,3 +136,22 @@ def test_check_mode_writes_nothing_and_touches_no_node(talosctl_double, tmp_path
     assert tasks["Render the final config of each node"]["changed"]
     assert tasks["Not planned on the nodes in check mode (render for real first, or use render-only)"]["msg"] == ["cp1", "cp2", "w1"]
     assert not any((tmp_path / "rendered").glob("*.yaml")) and double.events() == []
+
+
+def test_readme_documents_every_variable_with_its_default():
+    role = REPO / "roles" / "talos_hardening"
+    options = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
+    rows = dict((line.split("|")[1].strip().strip("`"), line.split("|")[2].strip())
+                for line in (role / "README.md").read_text().splitlines() if line.startswith("| `talos_hardening_"))
+    assert sorted(rows) == sorted(options)
+    for name, spec in options.items():
+        if spec.get("required"):
+            assert rows[name] == "required", name
+            assert name not in defaults, name
+        else:
+            assert defaults[name] == spec.get("default"), name
+            shown = rows[name].strip("`").strip("'")
+            assert shown == ("unset" if spec.get("default") is None else str(spec["default"]).lower()
+                             if isinstance(spec["default"], bool) else json.dumps(spec["default"]) if isinstance(spec["default"], (list, dict))
+                             else str(spec["default"])), name
