@@ -150,6 +150,11 @@ def test_role_applies_with_server_side_apply_and_prunes_only_its_own_set(tmp_pat
     foreign = api_double.seed({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                                "metadata": {"name": "hand-made", "namespace": "ingress"}, "spec": {"podSelector": {}}})
     base = dict(SMALL, namespace_policies_kubeconfig=_kubeconfig(tmp_path, api_double))
+    before = dict(api_double.objects)
+    rc, tasks, proc = run_playbook(tmp_path, PLAY, base, "--check", "--diff")
+    assert rc == 0, proc.stdout[-4000:]
+    assert api_double.objects == before, "check mode changes nothing"
+    assert all(q.get("dryRun") == "All" for m, _, _, q in api_double.requests if m in ("PATCH", "DELETE"))
     rc, tasks, proc = run_playbook(tmp_path, PLAY, base)
     assert rc == 0, proc.stdout[-4000:]
     assert api_double.violations == []
