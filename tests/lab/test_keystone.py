@@ -65,9 +65,10 @@ def test_project_b_is_forbidden_to_add_rules_to_project_as_group(project_b, grou
 def test_bad_application_credential_secret_is_refused_with_401(keystone_clouds):
     entry = load_clouds()[keystone_clouds["clouds"]["project-a"]]
     bad = dict(entry, auth=dict(entry["auth"], application_credential_secret="not-the-secret"))
-    region = loader.OpenStackConfig(load_yaml_config=False, load_envvars=False).get_one(**bad)
+    agent = f"lab-test-badcred-{uuid.uuid4().hex[:8]}"
+    region = loader.OpenStackConfig(load_yaml_config=False, load_envvars=False, app_name=agent).get_one(**bad)
     conn = openstack.connection.Connection(config=region)
-    with count_requests(keystone_clouds["keystone_access_log"]) as counts:
+    with count_requests(keystone_clouds["keystone_access_log"], agent=agent) as counts:
         with pytest.raises(exceptions.SDKException) as err:
             conn.authorize()
     # openstacksdk re-raises keystoneauth's error without `from`: it is the context.

@@ -17,11 +17,13 @@ from fixtures.openstack import LAB_DIR, connect, count_requests
 pytestmark = pytest.mark.lab
 
 DEFAULT_EGRESS = {("egress", "IPv4"), ("egress", "IPv6")}
+# Our User-Agent: request counts pick out this client's calls in a shared lab.
+AGENT = f"lab-test-neutron-{os.getpid()}"
 
 
 @pytest.fixture(scope="module")
 def conn(neutron_cloud):
-    return connect(neutron_cloud)
+    return connect(neutron_cloud, app_name=AGENT)
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def test_duplicate_rule_is_refused_with_409_conflict(conn, group):
 def test_bulk_rule_post_with_one_duplicate_creates_nothing(conn, group, neutron_cloud):
     conn.network.create_security_group_rule(**rule(group, 22))
     before = {r.id for r in rules_of(conn, group)}
-    with count_requests(neutron_cloud["access_log"]) as counts:
+    with count_requests(neutron_cloud["access_log"], agent=AGENT) as counts:
         with pytest.raises(exceptions.ConflictException):
             conn.network.create_security_group_rules([rule(group, 80), rule(group, 443), rule(group, 22)])
     assert counts["POST"] == 1, "the whole batch must go in one request"
@@ -73,7 +75,7 @@ def test_bulk_rule_post_with_one_duplicate_creates_nothing(conn, group, neutron_
 
 
 def test_bulk_rule_post_creates_all_rules_in_one_request(conn, group, neutron_cloud):
-    with count_requests(neutron_cloud["access_log"]) as counts:
+    with count_requests(neutron_cloud["access_log"], agent=AGENT) as counts:
         created = conn.network.create_security_group_rules([rule(group, p) for p in (80, 443, 8443)])
     assert counts == {"POST": 1}
     assert sorted(r.port_range_min for r in created) == [80, 443, 8443]
@@ -93,13 +95,16 @@ def test_security_group_quotas_are_unlimited_for_benchmarks(conn, group):
     assert (quota.security_groups, quota.security_group_rules) == (-1, -1)
 
 
-def test_count_requests_counts_each_api_call_once_by_method(conn, neutron_cloud):
-    with count_requests(neutron_cloud["access_log"]) as counts:
+def test_count_requests_counts_each_api_call_of_its_client_once_by_method(conn, neutron_cloud):
+    with count_requests(neutron_cloud["access_log"], agent=AGENT) as counts:
         sg = conn.network.create_security_group(name=f"lab-test-{uuid.uuid4().hex[:8]}")
         conn.network.get_security_group(sg.id)
+        # another client (its own User-Agent) in the same window is not counted
+        urllib.request.urlopen(neutron_cloud["endpoint"] + "v2.0/security-groups", timeout=30).close()
         conn.network.delete_security_group(sg)
     assert counts == {"POST": 1, "GET": 1, "DELETE": 1}
     assert counts.paths("GET") == [f"/v2.0/security-groups/{sg.id}"]
+    assert all(AGENT in r.agent and r.milliseconds is not None for r in counts.requests)
 
 
 def test_up_is_idempotent_and_status_reports_healthy(neutron_cloud):

@@ -10,10 +10,11 @@ command -v "$LAB_PYTHON" >/dev/null 2>&1 || LAB_PYTHON=python3
 CLOUDS_YAML="$LAB_DIR/clouds.yaml"
 
 # gunicorn access-log line, one per request (documented in tests/lab/openstack/README.md):
-#   METHOD RAW_URI STATUS MILLISECONDS [TIME]
-# e.g. `POST /v2.0/security-group-rules 201 48 [26/Nov/2026:10:28:49 +0000]`. RAW_URI is the
-# request target as sent (path + query): PATH_INFO would lose the /v2.0 that urlmap strips.
-ACCESS_LOG_FORMAT='%(m)s %({raw_uri}e)s %(s)s %(M)s %(t)s'
+#   METHOD RAW_URI STATUS MILLISECONDS [TIME] "USER_AGENT"
+# e.g. `POST /v2.0/security-group-rules 201 48 [26/Nov/2026:10:28:49 +0000] "bench/1 openstacksdk/4.14.0 ..."`.
+# RAW_URI is the request target as sent (path + query): PATH_INFO would lose the /v2.0 that
+# urlmap strips. The user agent lets a counter pick one client's requests in a shared lab.
+ACCESS_LOG_FORMAT='%(m)s %({raw_uri}e)s %(s)s %(M)s %(t)s "%(a)s"'
 
 say() { echo "lab[$COMPONENT]: $*"; }
 die() { echo "lab[$COMPONENT]: $*" >&2; exit 1; }
