@@ -61,6 +61,14 @@ def _evidence_text(evidence):
     return json.dumps(evidence, indent=2, sort_keys=True, default=str)
 
 
+def generated_at_of(markdown):
+    """The generation time a previous Markdown report states (None when there is none)."""
+    for line in (markdown or "").splitlines():
+        if line.startswith("Environment: ") and " · generated " in line:
+            return line.split(" · generated ", 1)[1].split(" · ", 1)[0]
+    return None
+
+
 def render_markdown(title, environment, generated_at, controls):
     counts = summary(controls)
     lines = [

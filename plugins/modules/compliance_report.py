@@ -29,9 +29,10 @@ attributes:
   diff_mode:
     support: none
   idempotent:
-    support: partial
+    support: full
     details:
-      - The files are rewritten only when their content changes; the generation time is part of the content.
+      - The files are rewritten only when a control, its evidence or its drift changed; a new
+        generation time alone is no change (the previous time is kept).
 options:
   controls:
     description: The evaluated controls.
@@ -127,13 +128,17 @@ from ansible_collections.safespring.netsec.plugins.module_utils._errors import N
 from ansible_collections.safespring.netsec.plugins.module_utils import report
 
 
-def _write(path, content, check_mode):
+def _read(path):
     try:
         with open(path) as handle:
-            if handle.read() == content:
-                return False
+            return handle.read()
     except (IOError, OSError):
-        pass
+        return None
+
+
+def _write(path, content, check_mode):
+    if _read(path) == content:
+        return False
     if not check_mode:
         tmp = path + ".tmp"
         with open(tmp, "w") as handle:
@@ -168,17 +173,23 @@ def main():
         controls = report.parse_controls(p["controls"])
     except NetsecError as err:
         err.fail(module)
-    generated_at = p["generated_at"] or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
     files = {
         "html": os.path.join(p["dest"], "index.html"),
         "markdown": os.path.join(p["dest"], "report.md"),
         "junit": os.path.join(p["dest"], "junit.xml"),
     }
-    contents = {
-        "html": report.render_html(p["title"], p["environment"], generated_at, controls),
-        "markdown": report.render_markdown(p["title"], p["environment"], generated_at, controls),
-        "junit": report.render_junit(p["title"], p["environment"], controls),
-    }
+    def render_all(generated_at):
+        return {
+            "html": report.render_html(p["title"], p["environment"], generated_at, controls),
+            "markdown": report.render_markdown(p["title"], p["environment"], generated_at, controls),
+            "junit": report.render_junit(p["title"], p["environment"], controls),
+        }
+
+    # Same controls as last time: keep the previous report (and its time) as it is.
+    previous = report.generated_at_of(_read(files["markdown"]))
+    contents = render_all(p["generated_at"] or previous) if (p["generated_at"] or previous) else None
+    if contents is None or any(_read(files[k]) != contents[k] for k in files):
+        contents = render_all(p["generated_at"] or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"))
     if not module.check_mode and not os.path.isdir(p["dest"]):
         os.makedirs(p["dest"], 0o750)
     changed = False

@@ -48,3 +48,10 @@ def test_bad_controls_name_the_entry(controls, field):
     with pytest.raises(NetsecError) as err:
         report.parse_controls(controls)
     assert err.value.field == field
+
+
+def test_the_generation_time_is_read_back_from_a_previous_report():
+    controls = report.parse_controls(CONTROLS)
+    md = report.render_markdown("t", "lab", "2026-11-26 10:00:00Z", controls)
+    assert report.generated_at_of(md) == "2026-11-26 10:00:00Z"
+    assert report.generated_at_of("no report") is None
