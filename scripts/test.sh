@@ -4,13 +4,13 @@
 # The whole test suite, in stages, each timed. Exit 0 only when every stage passed.
 #   sudo scripts/test.sh              everything (what CI runs)
 #   sudo scripts/test.sh unit lint    only the named stages
-# Stages: bootstrap unit sanity sanity-latest lint build lab integration molecule
+# Stages: bootstrap unit sanity sanity-latest lint build lab integration e2e molecule
 # The lab is started in the background while the static stages run, and torn down on exit.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$REPO" || exit 1
 
-ALL_STAGES=(bootstrap unit sanity sanity-latest lint build lab integration molecule)
+ALL_STAGES=(bootstrap unit sanity sanity-latest lint build lab integration e2e molecule)
 stages=("$@"); [ "${#stages[@]}" -gt 0 ] || stages=("${ALL_STAGES[@]}")
 want() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
@@ -34,7 +34,7 @@ run_stage() {  # run_stage NAME COMMAND...
 lab_pid=""
 cleanup() {
   [ -n "$lab_pid" ] && kill "$lab_pid" 2>/dev/null
-  if [ "${KEEP_LAB:-0}" != 1 ] && { want lab || want integration || want molecule; }; then
+  if [ "${KEEP_LAB:-0}" != 1 ] && { want lab || want integration || want e2e || want molecule; }; then
     echo; echo "=== teardown: scripts/lab.sh down"
     "$REPO/scripts/lab.sh" down > "$LAB_DIR/lab-down.log" 2>&1 || { echo "lab teardown reported errors:"; tail -20 "$LAB_DIR/lab-down.log"; }
   fi
@@ -50,7 +50,7 @@ pytest_stage() {  # pytest_stage NAME PATHS...
 if want bootstrap; then run_stage bootstrap "$REPO/scripts/bootstrap.sh"; fi
 . "$REPO/scripts/env.sh"
 
-if want lab || want integration || want molecule; then
+if want lab || want integration || want e2e || want molecule; then
   # Slow to start (pip installs, image build): overlap with the static stages.
   ( "$REPO/scripts/lab.sh" up neutron keystone netns > "$LAB_DIR/lab-up.log" 2>&1; echo $? > "$LAB_DIR/lab-up.rc" ) &
   lab_pid=$!
@@ -80,6 +80,8 @@ if want integration; then
   want lab || lab_ready || true
   run_stage integration pytest_stage integration -q -m 'not live' tests/integration
 fi
+# The main job through ansible-runner, as AWX runs it (needs the lab hosts, so before Molecule).
+if want e2e; then run_stage e2e pytest_stage e2e -q -m 'not live' tests/e2e; fi
 if want molecule; then run_stage molecule "$REPO/scripts/molecule.sh"; fi
 
 echo
