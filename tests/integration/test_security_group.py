@@ -18,7 +18,7 @@ from collections import Counter
 import pytest
 import requests
 
-from fixtures.lab import lab_up
+from fixtures.openstack import count_requests
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 LAB_DIR = pathlib.Path(os.environ.get("LAB_DIR", REPO / ".lab"))
@@ -32,30 +32,15 @@ def cloud(endpoint=ENDPOINT):
     return {"auth_type": "none", "auth": {"endpoint": endpoint}, "network_endpoint_override": endpoint}
 
 
-class AccessLog(object):
-    """Requests Neutron served since a mark (gunicorn access log: METHOD PATH STATUS ...)."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def mark(self):
-        return self.path.stat().st_size
-
-    def since(self, mark):
-        with open(self.path, "rb") as f:
-            f.seek(mark)
-            return [line.split()[:3] for line in f.read().decode().splitlines() if line.strip()]
-
-    def methods(self, mark):
-        """Counter of methods, ignoring the SDK's version discovery (GET /)."""
-        return Counter(m for m, path, _ in self.since(mark) if path not in ("/", ""))
-
-
 class Neutron(object):
     """Direct calls to the lab Neutron for arranging and checking (never the code under test)."""
 
-    def __init__(self):
-        self.log = AccessLog(LAB_DIR / "neutron" / "access.log")
+    def __init__(self, info):
+        self.access_log = info["access_log"]
+
+    def requests(self):
+        """Count the requests Neutron serves inside a with block (marker-synced access log)."""
+        return count_requests(self.access_log)
 
     def groups(self, prefix):
         body = requests.get(API + "/security-groups", timeout=30).json()
@@ -76,9 +61,8 @@ class Neutron(object):
 
 
 @pytest.fixture(scope="module")
-def neutron():
-    lab_up("neutron")
-    return Neutron()
+def neutron(neutron_cloud):
+    return Neutron(neutron_cloud)
 
 
 @pytest.fixture
@@ -145,10 +129,10 @@ def test_converge_from_empty_then_rerun_changes_nothing_and_writes_nothing(neutr
     # The CIDR was stored as its network address.
     assert "198.18.1.0/24" in [r["remote_ip_prefix"] for r in w["security_group_rules"]]
 
-    mark = neutron.log.mark()
-    second = run(tmp_path, args)
+    with neutron.requests() as counts:
+        second = run(tmp_path, args)
     assert second["changed"] is False and second["created_rules"] == [] and second["deleted_rules"] == []
-    assert neutron.log.methods(mark) == Counter({"GET": 1})  # one list request for the whole environment
+    assert counts == Counter({"GET": 1})  # one list request for the whole environment, no write
 
 
 def test_editing_one_rule_changes_exactly_that_rule_with_constant_requests(neutron, prefix, tmp_path):
@@ -156,11 +140,11 @@ def test_editing_one_rule_changes_exactly_that_rule_with_constant_requests(neutr
     run(tmp_path, {"cloud": cloud(), "security_groups": groups})
     before = dict((g["name"], g) for g in neutron.groups(prefix).values())
     groups[1]["rules"][0]["port"] = 10255
-    mark = neutron.log.mark()
-    result = run(tmp_path, {"cloud": cloud(), "security_groups": groups}, "--diff")
+    with neutron.requests() as counts:
+        result = run(tmp_path, {"cloud": cloud(), "security_groups": groups}, "--diff")
     assert rule_lines(result["created_rules"]) == [(prefix + "worker", "ingress tcp/10255 from group %scp (IPv4)" % prefix)]
     assert rule_lines(result["deleted_rules"]) == [(prefix + "worker", "ingress tcp/10250 from group %scp (IPv4)" % prefix)]
-    assert neutron.log.methods(mark) == Counter({"GET": 1, "POST": 1, "DELETE": 1})
+    assert counts == Counter({"GET": 1, "POST": 1, "DELETE": 1})
     after = neutron.groups(prefix)
     old_ids = set(r["id"] for g in before.values() for r in g["security_group_rules"])
     new_ids = set(r["id"] for g in after.values() for r in g["security_group_rules"])
@@ -206,9 +190,9 @@ def test_check_mode_predicts_exactly_what_the_real_run_does(neutron, prefix, tmp
                                               {"protocol": "tcp", "port": 30000, "remote_group": prefix + "worker", "direction": "egress"}]}
     args = {"cloud": cloud(), "security_groups": groups + [third]}
     before = neutron.groups(prefix)
-    mark = neutron.log.mark()
-    predicted = run(tmp_path, args, "--check", "--diff")
-    assert set(m for m, _, _ in neutron.log.since(mark)) == {"GET"}  # check mode writes nothing
+    with neutron.requests() as counts:
+        predicted = run(tmp_path, args, "--check", "--diff")
+    assert set(counts) == {"GET"}  # check mode writes nothing
     assert neutron.groups(prefix) == before
     real = run(tmp_path, args, "--diff")
     assert predicted["changed"] is real["changed"] is True
@@ -316,11 +300,11 @@ def test_bad_input_fails_naming_the_field_before_any_api_call(neutron, prefix, t
         ([{"name": prefix + "a", "rules": [{"protocol": "tcp", "port": 10250, "remote_ip_prefix": "::/0"}]}],
          "security_groups[0].rules[0]: opens kubelet"),
     ]
-    mark = neutron.log.mark()
-    for sg, expected in cases:
-        result = run(tmp_path, {"cloud": cloud(), "security_groups": sg})
-        assert result["failed"] is True and result["msg"].startswith(expected), result["msg"]
-    assert neutron.log.since(mark) == []  # not even the version discovery
+    with neutron.requests() as counts:
+        for sg, expected in cases:
+            result = run(tmp_path, {"cloud": cloud(), "security_groups": sg})
+            assert result["failed"] is True and result["msg"].startswith(expected), result["msg"]
+    assert counts == Counter()  # not a single request
 
 
 def test_named_cloud_through_module_defaults_and_state_absent(neutron, prefix, tmp_path):

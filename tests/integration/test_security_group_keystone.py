@@ -14,18 +14,14 @@ import uuid
 
 import pytest
 
-from fixtures.lab import lab_up
-
 REPO = pathlib.Path(__file__).resolve().parents[2]
-LAB_DIR = pathlib.Path(os.environ.get("LAB_DIR", REPO / ".lab"))
 
 pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")
-def keystone():
-    lab_up("keystone")
-    return LAB_DIR / "clouds.yaml"
+def keystone(keystone_clouds):
+    return keystone_clouds["clouds_yaml"]
 
 
 def play(tmp_path, clouds, cloud, tasks):

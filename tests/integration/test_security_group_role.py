@@ -12,8 +12,6 @@ import uuid
 import pytest
 import requests
 
-from fixtures.lab import lab_up
-
 REPO = pathlib.Path(__file__).resolve().parents[2]
 ENDPOINT = "http://127.0.0.1:9696/"
 API = ENDPOINT + "v2.0"
@@ -23,9 +21,8 @@ pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")
-def edge():
+def edge(neutron_cloud):
     """A lab network with two LB ports (the VRRP pair)."""
-    lab_up("neutron")
     name = "r%s" % uuid.uuid4().hex[:6]
     net = requests.post(API + "/networks", json={"network": {"name": name + "-edge", "provider:network_type": "flat",
                                                              "provider:physical_network": name}}, timeout=30).json()["network"]

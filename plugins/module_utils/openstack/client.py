@@ -51,6 +51,9 @@ AUTH_ARGUMENT_SPEC = dict(
 )
 
 
+USER_AGENT = "safespring-netsec"
+
+
 class OpenStackError(NetsecError):
     """An API failure: the HTTP status and Neutron's message, plus what had been done."""
 
@@ -129,7 +132,9 @@ def connect(params):
     except ImportError as exc:
         raise NetsecError("openstacksdk is required (%s)" % exc, fix="pip install openstacksdk")
     try:
-        region = loader.OpenStackConfig(load_yaml_config=True, load_envvars=True).get_one(**_config_kwargs(params))
+        # app_name starts the User-Agent: the API's access log tells this collection's requests apart.
+        config = loader.OpenStackConfig(load_yaml_config=True, load_envvars=True, app_name=USER_AGENT)
+        region = config.get_one(**_config_kwargs(params))
         return NetworkSession(region)
     except NetsecError:
         raise
