@@ -105,11 +105,13 @@ def test_api_ports_refuse_sources_outside_the_port_models_allowlist(haproxy_edge
 
 
 def test_admin_endpoint_only_for_the_jump_host(haproxy_edge):
-    url = f"http://{haproxy_edge.address}:8404/metrics"
+    admin = haproxy_edge.vars["haproxy_admin_address"]
+    url = f"http://[{admin}]:8404/metrics"
     ok = haproxy_edge.lab.run("ssn-jump", "curl", "-sS", "--max-time", "5", url)
     assert "haproxy_process_" in ok.stdout
     refused = haproxy_edge.lab.run("ssn-client1", "curl", "-sS", "--max-time", "5", url, check=False)
     assert refused.returncode != 0
+
 
 
 def test_runtime_socket_is_private(haproxy_edge):

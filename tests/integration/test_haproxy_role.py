@@ -45,13 +45,14 @@ def test_keys_are_0600_in_a_0700_directory_and_never_printed(rendered, haproxy_p
 def test_frontends_and_allowlists_come_from_the_port_model(rendered):
     root, _, _ = rendered
     cfg = (root / "etc" / "haproxy.cfg").read_text()
-    for port in (80, 443, 6443, 50000, 8404):
+    for port in (80, 443, 6443, 50000):
         assert re.search(r"^\s+bind 198\.18\.1\.11:%d\b" % port, cfg, re.M), port
+    assert re.search(r"^\s+bind \[fd5a:fe:1::11\]:8404$", cfg, re.M)
     lists = root / "etc" / "lists"
     entries = (lists / "kube-apiserver.allow").read_text().split("\n")
-    assert [e for e in entries if e and not e.startswith("#")] == ["198.18.2.5/32", "198.18.2.11/32"]
+    assert [e for e in entries if e and not e.startswith("#")] == ["198.18.2.5/32", "198.18.2.11/32", "fd5a:fe:2::5/128"]
     assert [e for e in (lists / "haproxy-admin.allow").read_text().split("\n") if e and not e.startswith("#")] == [
-        "198.18.2.5/32"]
+        "198.18.2.5/32", "fd5a:fe:2::5/128"]
 
 
 def test_check_mode_reports_a_deny_list_change_without_writing_it(rendered):
