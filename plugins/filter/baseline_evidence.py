@@ -14,7 +14,8 @@ description:
   - Filters used by C(playbooks/verify.yml) to turn rendered or live documents into control
     evidence, each returning a dict with C(ok) (bool), C(drift) (list of lines) and the facts
     found. The same functions read a rendered GitOps tree and objects read from a live cluster.
-  - C(talos_firewall_evidence) (Talos machine-config documents), C(cilium_profile_evidence)
+  - C(talos_firewall_evidence) (Talos machine-config documents), C(talos_live_evidence) (a
+    C(safespring.netsec.talos_info) result), C(cilium_profile_evidence)
     (Cilium Helm values or the cilium-config ConfigMap data), C(oidc_mfa_evidence)
     (AuthenticationConfiguration), C(rbac_evidence) and C(exposure_evidence) (Kubernetes objects).
 author:
@@ -69,6 +70,31 @@ def talos_firewall_evidence(documents):
     drift += [str(p) for p in pm.lint(entries)]
     return {"ok": not drift, "drift": drift, "default_action": default_actions[0] if default_actions else None,
             "rules": sorted(r.get("name") for r in rules)}
+
+
+# Talos's own services; a system extension's service (ext-*) or anything else is not minimal.
+TALOS_CORE_SERVICES = ("apid", "auditd", "containerd", "cri", "dashboard", "etcd", "kubelet", "machined",
+                       "syslogd", "trustd", "udevd")
+
+
+def talos_live_evidence(info):
+    """talos_info result of one node -> the same evidence as a rendered config, plus services."""
+    info = info or {}
+    firewall = info.get("firewall") or {}
+    drift = []
+    if firewall.get("default_action") != "block":
+        drift.append("ingress default action is %s, not block" % firewall.get("default_action"))
+    entries = []
+    for rule in firewall.get("rules") or []:
+        for port in rule.get("ports") or []:
+            low, dummy, high = str(port).partition("-")
+            for subnet in rule.get("sources") or []:
+                entries.append({"field": "nftables ingress rule", "scope": None, "direction": "ingress",
+                                "protocol": rule.get("protocol"), "port_min": int(low), "port_max": int(high or low), "remote": subnet})
+    drift += [str(p) for p in pm.lint(entries)]
+    extra = sorted(s.get("id") for s in info.get("services") or [] if s.get("id") not in TALOS_CORE_SERVICES)
+    return {"ok": not drift, "drift": drift, "default_action": firewall.get("default_action"),
+            "services_ok": not extra, "extra_services": extra, "version": info.get("talos_version")}
 
 
 def cilium_profile_evidence(values):
@@ -146,6 +172,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "talos_firewall_evidence": talos_firewall_evidence,
+            "talos_live_evidence": talos_live_evidence,
             "cilium_profile_evidence": cilium_profile_evidence,
             "oidc_mfa_evidence": oidc_mfa_evidence,
             "rbac_evidence": rbac_evidence,

@@ -55,3 +55,15 @@ def test_ingress_gateway_routes_and_loadbalancer_services_are_exposure():
                {"kind": "HTTPRoute", "metadata": {"namespace": "a", "name": "r"}},
                {"kind": "Service", "metadata": {"namespace": "a", "name": "c"}, "spec": {"type": "ClusterIP"}}]
     assert ev.exposure_evidence(objects)["drift"] == ["Service a/s is of type LoadBalancer", "HTTPRoute a/r exposes a service"]
+
+
+def test_live_talos_node_with_an_extension_service_or_world_apid_fails():
+    info = {"talos_version": "v1.13.9",
+            "firewall": {"default_action": "block", "rules": [{"protocol": "tcp", "ports": [50000], "sources": ["0.0.0.0/0"]}]},
+            "services": [{"id": "apid"}, {"id": "kubelet"}, {"id": "ext-tailscale"}]}
+    result = ev.talos_live_evidence(info)
+    assert not result["ok"] and "opens talos-apid" in result["drift"][0]
+    assert result["extra_services"] == ["ext-tailscale"]
+    clean = ev.talos_live_evidence(dict(info, firewall={"default_action": "block", "rules": [
+        {"protocol": "tcp", "ports": ["2379-2380"], "sources": ["198.18.1.21/32"]}]}, services=[{"id": "apid"}]))
+    assert clean["ok"] and clean["services_ok"]
