@@ -1,10 +1,9 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, Safespring
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Load changed ACL list files into the running haproxy without a reload.
 
-    haproxy_list_sync.py SOCKET FILE [FILE...]
+    python3 haproxy_list_sync.py SOCKET FILE [FILE...]
 
 For each FILE that the running configuration uses, a new version of its patterns is
 prepared, filled and committed atomically (prepare acl / add acl @ver / commit acl), so
@@ -66,7 +65,7 @@ def main(argv):
         if "New version created:" not in reply:
             sys.stderr.write("prepare acl %s: %s\n" % (name, reply.strip()))
             return 1
-        version = reply.split(":")[-1].strip()
+        version = reply.rsplit(":", maxsplit=1)[-1].strip()
         for pattern in wanted:
             reply = command(sock, "add acl @%s %s %s" % (version, name, pattern)).strip()
             if reply:
