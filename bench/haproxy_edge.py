@@ -76,9 +76,11 @@ def main():
 
     subprocess.run([str(REPO / "tests" / "lab" / "netns.sh"), "up"], check=True, stdout=subprocess.DEVNULL)
     lab = LabNetns(load_topology())
-    busy = [p for p in (80, 443, 6443, 50000, 8404, MINIMAL_PORT) if _listening(lab, "ssn-lb1", p)]
+    lb = lab.hosts["lb1"]
+    busy = [p for p in (80, 443, 6443, 50000, MINIMAL_PORT) if _listening(lab, "ssn-lb1", p, lb.ipv4)]
+    busy += [8404] if _listening(lab, "ssn-lb1", 8404, lb.ipv6) else []
     if busy:
-        sys.exit(f"ports {busy} already listen in ssn-lb1; stop whatever runs there first")
+        sys.exit(f"ports {busy} already listen on lb1's addresses in ssn-lb1; stop whatever runs there first")
     root = pathlib.Path(tempfile.mkdtemp(prefix="bench-haproxy-"))
     pki = _pki(root / "pki")
     daemons = []
