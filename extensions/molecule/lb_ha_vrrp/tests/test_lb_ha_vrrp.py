@@ -1,0 +1,67 @@
+"""Verify of scenario lb_ha_vrrp: exactly one container holds the VIP, clients are served through
+the router, and a stopped haproxy moves the VIP to the other node (nopreempt: it stays there).
+
+Addresses come from tests/lab/topology.yml (through tests/lab/netns/topology.py), never typed here.
+"""
+import importlib.util
+import os
+import pathlib
+import subprocess
+import time
+
+REPO = pathlib.Path(os.environ.get("REPO") or pathlib.Path(__file__).resolve().parents[4])
+_spec = importlib.util.spec_from_file_location("lab_topology", REPO / "tests" / "lab" / "netns" / "topology.py")
+_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_module)
+TOPOLOGY = _module.load()
+LBS = sorted(TOPOLOGY.bgp["peers"])
+VIP = TOPOLOGY.data["vrrp"]["vip"]
+
+testinfra_hosts = [f"podman://{name}" for name in LBS]
+
+
+def holders():
+    out = {}
+    for name in LBS:
+        text = subprocess.run(["ip", "-n", TOPOLOGY.hosts[name].netns, "-o", "addr", "show"], capture_output=True,
+                              text=True, check=True).stdout
+        out[name] = f" {VIP} " in text
+    return sorted(n for n, held in out.items() if held)
+
+
+def wait_holders(expected, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if holders() == expected:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_units_run_and_the_config_is_private(host):
+    for unit in ("haproxy", "keepalived", "lb-ha-health"):
+        assert host.service(unit).is_running, unit
+        assert host.service(unit).is_enabled, unit
+    assert host.file("/etc/keepalived/keepalived.conf").mode == 0o600
+
+
+def test_exactly_one_holder_and_clients_are_served_through_the_router():
+    assert wait_holders([LBS[0]], timeout=10), holders()  # the primary (first in sorted order)
+    code = subprocess.run(["ip", "netns", "exec", TOPOLOGY.hosts["client1"].netns, "curl", "-s", "-o", "/dev/null",
+                           "-w", "%{http_code}", "--max-time", "3", f"http://{VIP.split('/')[0]}/"],
+                          capture_output=True, text=True).stdout
+    assert code == "301"
+
+
+def test_stopped_haproxy_moves_the_vip_and_the_return_does_not_take_it_back():
+    primary, other = LBS[0], LBS[1]
+    subprocess.run(["podman", "exec", primary, "systemctl", "stop", "haproxy"], check=True)
+    try:
+        assert wait_holders([other], timeout=3), holders()
+    finally:
+        subprocess.run(["podman", "exec", primary, "systemctl", "start", "haproxy"], check=True)
+    time.sleep(3)
+    assert holders() == [other]
+    log = subprocess.run(["podman", "exec", other, "cat", "/var/log/lb_ha_vrrp.log"], capture_output=True, text=True,
+                         check=True).stdout
+    assert log.strip().splitlines()[-1].endswith("lb_ha -> MASTER (priority 100)"), log
