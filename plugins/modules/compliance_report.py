@@ -178,6 +178,7 @@ def main():
         "markdown": os.path.join(p["dest"], "report.md"),
         "junit": os.path.join(p["dest"], "junit.xml"),
     }
+
     def render_all(generated_at):
         return {
             "html": report.render_html(p["title"], p["environment"], generated_at, controls),

@@ -38,8 +38,9 @@ def test_cilium_profile_needs_encryption_with_node_encryption_and_no_audit_mode(
 
 
 def test_oidc_without_an_amr_rule_accepts_tokens_without_mfa():
-    config = {"kind": "AuthenticationConfiguration", "jwt": [{"issuer": {"url": "https://z"}, "claimMappings": {"groups": {"claim": "g"}},
-                                                               "claimValidationRules": [{"expression": "claims.amr.exists(m, m in ['mfa'])"}]}]}
+    jwt = {"issuer": {"url": "https://z"}, "claimMappings": {"groups": {"claim": "g"}},
+           "claimValidationRules": [{"expression": "claims.amr.exists(m, m in ['mfa'])"}]}
+    config = {"kind": "AuthenticationConfiguration", "jwt": [jwt]}
     assert ev.oidc_mfa_evidence(config)["ok"]
     config["jwt"][0]["claimValidationRules"] = []
     assert ev.oidc_mfa_evidence(config)["drift"] == ["jwt[0] (https://z) accepts tokens without MFA (no claimValidationRule on amr)"]
