@@ -39,8 +39,9 @@ class Neutron(object):
         self.access_log = info["access_log"]
 
     def requests(self):
-        """Count the requests Neutron serves inside a with block (marker-synced access log)."""
-        return count_requests(self.access_log)
+        """Count this collection's requests (User-Agent safespring-netsec) Neutron serves inside
+        a with block: the lab is shared, other clients' requests do not count."""
+        return count_requests(self.access_log, agent="safespring-netsec")
 
     def groups(self, prefix):
         body = requests.get(API + "/security-groups", timeout=30).json()
