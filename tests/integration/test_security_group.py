@@ -211,10 +211,11 @@ def test_check_mode_predicts_exactly_what_the_real_run_does(neutron, prefix, tmp
 
 
 class FaultyProxy(object):
-    """Forwards to the lab Neutron until the first rule POST succeeded, then answers 503:
-    the API failing between the create and the delete phase of one run."""
+    """Forwards to the lab Neutron, then answers 503 to everything: from the first DELETE on
+    (break_on="delete": exactly between the create and the delete phase), or once the first
+    bulk rule POST went through (break_on="first-post": in the middle of the create phase)."""
 
-    def __init__(self):
+    def __init__(self, break_on):
         outer = self
         self.broken = False
         self.refused = []
@@ -226,6 +227,8 @@ class FaultyProxy(object):
             def _any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                if break_on == "delete" and self.command == "DELETE":
+                    outer.broken = True
                 if outer.broken:
                     outer.refused.append((self.command, self.path))
                     payload = json.dumps({"NeutronError": {"message": "injected fault: API unavailable"}}).encode()
@@ -240,7 +243,8 @@ class FaultyProxy(object):
                 conn.request(self.command, self.path, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
-                if self.command == "POST" and self.path.endswith("/security-group-rules") and resp.status == 201:
+                if break_on == "first-post" and self.command == "POST" and self.path.endswith("/security-group-rules") \
+                        and resp.status == 201:
                     outer.broken = True
                 self.send_response(resp.status)
                 for k, v in resp.getheaders():
@@ -264,7 +268,8 @@ class FaultyProxy(object):
         self.server.server_close()
 
 
-def test_fault_between_create_and_delete_loses_no_rule_and_rerun_converges(neutron, prefix, tmp_path):
+@pytest.mark.parametrize("break_on, created_before_fault", [("delete", 2), ("first-post", 1)])
+def test_fault_between_create_and_delete_loses_no_rule_and_rerun_converges(neutron, prefix, tmp_path, break_on, created_before_fault):
     groups = two_groups(prefix)
     run(tmp_path, {"cloud": cloud(), "security_groups": groups})
     groups[1]["rules"][0]["port"] = 10255           # replace one rule in the worker group
@@ -272,19 +277,20 @@ def test_fault_between_create_and_delete_loses_no_rule_and_rerun_converges(neutr
     groups[0]["rules"].pop(0)                      # and one in the control-plane group
     before = neutron.groups(prefix)
     old_ids = set(r["id"] for g in before.values() for r in g["security_group_rules"])
-    with FaultyProxy() as proxy:
+    with FaultyProxy(break_on) as proxy:
         failed = run(tmp_path, {"cloud": cloud(proxy.endpoint), "security_groups": groups})
     assert failed["failed"] is True
     assert "injected fault" in failed["msg"] and "HTTP 503" in failed["msg"]
     assert proxy.refused and all(method in ("POST", "DELETE") for method, _ in proxy.refused)
     after = neutron.groups(prefix)
     live_ids = set(r["id"] for g in after.values() for r in g["security_group_rules"])
-    assert old_ids <= live_ids, "a rule was deleted although the run failed before its replacement existed everywhere"
-    assert len(live_ids - old_ids) == 1  # the first group's bulk POST went through
-    assert [r["rule"] for r in failed["created_rules"]] and failed["deleted_rules"] == []
+    assert old_ids <= live_ids, "an old rule was deleted although the run failed"
+    assert len(live_ids - old_ids) == created_before_fault
+    assert len(failed["created_rules"]) == created_before_fault and failed["deleted_rules"] == []
 
     rerun = run(tmp_path, {"cloud": cloud(), "security_groups": groups})
-    assert rerun["changed"] and rerun["summary"]["rules_created"] == 1 and rerun["summary"]["rules_deleted"] == 2
+    assert rerun["changed"] and rerun["summary"]["rules_created"] == 2 - created_before_fault
+    assert rerun["summary"]["rules_deleted"] == 2
     assert run(tmp_path, {"cloud": cloud(), "security_groups": groups})["changed"] is False
 
 
