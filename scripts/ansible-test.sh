@@ -12,12 +12,18 @@ case "$leg" in
   default) py=3.11; test_venv="$VENV" ;;
   latest)
     # The newest ansible-core needs Python >= 3.12: use the newest interpreter there is.
-    py=""
-    for candidate in 3.13 3.12; do command -v "python$candidate" >/dev/null && { py=$candidate; break; }; done
-    if [ -z "$py" ]; then echo "ansible-test: leg 'latest' NOT POSSIBLE here: no python3.12/3.13 interpreter"; exit 0; fi
+    # A pyenv shim answers `command -v` but refuses to run a version that is not selected:
+    # look for an interpreter that really runs (on PATH, then pyenv's versions).
+    py=""; py_bin=""
+    for candidate in 3.13 3.12; do
+      for bin in "$(command -v "python$candidate" 2>/dev/null)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$candidate".*/bin/"python$candidate"; do
+        if [ -n "$bin" ] && [ -x "$bin" ] && "$bin" -c 'import sys' 2>/dev/null; then py=$candidate; py_bin=$bin; break 2; fi
+      done
+    done
+    if [ -z "$py" ]; then echo "ansible-test: leg 'latest' NOT POSSIBLE here: no working python3.12/3.13 interpreter"; exit 0; fi
     test_venv="$BUILD_DIR/venv-latest-py$py"
     if [ ! -x "$test_venv/bin/ansible-test" ]; then
-      "python$py" -m venv "$test_venv"
+      "$py_bin" -m venv "$test_venv"
       "$test_venv/bin/pip" install -q --upgrade pip
       "$test_venv/bin/pip" install -q -r "$REPO/requirements/latest.txt"
     fi ;;
