@@ -34,7 +34,7 @@ def generate(n_ns, n_wl, n_pol, seed=7):
         pol.append({"podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]},
                     "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [
                         {"key": "team", "operator": "In", "values": [teams[(i + 1) % len(teams)]]}]}}],
-                                 "ports": [{"protocol": "TCP", "port": 8080}]}]})
+                        "ports": [{"protocol": "TCP", "port": 8080}]}]})
         j = rnd.randrange(n_wl)
         pol.append({"podSelector": {"matchLabels": {"tier": "api"}}, "policyTypes": ["Egress"], "egress": [
             {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ns-%03d" % ((i + 1) % n_ns)}},

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Reachability engine benchmark: 200 namespaces x 20 workloads x 5 policies must analyse in
 under 5 s on this 2-core machine. Prints medians of a few runs, how time grows with pods and
 with policies, and network-config-analyzer 2.1.0 (the baseline, its own venv) on the small
@@ -30,7 +29,7 @@ def measure(n_ns, n_wl, n_pol, runs, permissive=False):
         policies += [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"namespace": ns["name"], "name": "all-out"},
                       "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]}} for ns in namespaces[1::4]]
     times, flows = [], 0
-    for _ in range(runs):
+    for dummy in range(runs):
         start = time.process_time()
         uni = engine.Universe(namespaces, pods, policies)
         result = engine.analyze(uni, policies)
@@ -59,21 +58,21 @@ def main():
     target, pods, pols, flows = measure(200, 20, 5, args.runs)
     print("target: 200 namespaces x 20 workloads x 5 policies = %d pods, %d policies: %.3f s CPU (median of %d), %d flows  [%s: < 5 s]"
           % (pods, pols, target, args.runs, flows, "PASS" if target < 5 else "FAIL"))
-    target_p, _, pols_p, flows_p = measure(200, 20, 5, args.runs, permissive=True)
+    target_p, pods_p, pols_p, flows_p = measure(200, 20, 5, args.runs, permissive=True)
     print("same, permissive mix (1/4 namespaces open, allow-all egress): %d policies, %.3f s, %d flows" % (pols_p, target_p, flows_p))
 
     print("\ngrowth with pods (20 workloads/namespace, 5 policies/namespace)")
     print("| namespaces | pods | policies | engine s | s per 1k pods |")
     print("|---:|---:|---:|---:|---:|")
     for n_ns in (25, 50, 100, 200, 400):
-        secs, pods, pols, _ = measure(n_ns, 20, 5, args.runs)
+        secs, pods, pols, dummy_flows = measure(n_ns, 20, 5, args.runs)
         print("| %d | %d | %d | %.3f | %.3f |" % (n_ns, pods, pols, secs, secs / pods * 1000))
 
     print("\ngrowth with policies (200 namespaces x 20 workloads)")
     print("| policies/namespace | policies | engine s |")
     print("|---:|---:|---:|")
     for n_pol in (5, 10, 20, 40):
-        secs, _, pols, _ = measure(200, 20, n_pol, args.runs)
+        secs, dummy_pods, pols, dummy_flows = measure(200, 20, n_pol, args.runs)
         print("| %d | %d | %.3f |" % (n_pol, pols, secs))
 
     sizes = [int(s) for s in args.nca_sizes.split(",") if s.strip()]
@@ -83,7 +82,7 @@ def main():
         print("|---:|---:|---:|---:|---:|---:|")
         for n_ns in sizes:
             nca = nca_time(n_ns, 20, 5)
-            secs, pods, pols, _ = measure(n_ns, 20, 5, args.runs)
+            secs, pods, pols, dummy_flows = measure(n_ns, 20, 5, args.runs)
             print("| %d | %d | %d | %.2f | %.4f | %.0fx |" % (n_ns, pods, pols, nca, secs, nca / max(secs, 1e-6)))
 
 

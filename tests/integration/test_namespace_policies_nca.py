@@ -28,6 +28,7 @@ from test_netpol_properties import labels_sel, ns_sel, port  # noqa: E402  (one 
 MODEL = E2EModel(pods=("x/a", "x/b", "y/a", "y/b", "z/c"), ports=(80, 81), protocols=("TCP", "UDP"))
 LINE = re.compile(r"^(\S+)\[Pod\] => (\S+)\[Pod\] : (.*)$")
 
+
 def _no_existence_operator(selector):
     return not any(e["operator"] in ("Exists", "DoesNotExist") for e in selector.get("matchExpressions") or [])
 
@@ -77,10 +78,15 @@ def _parse_connections(text):
         spans = []
         if ports_at >= 0:
             for item in body[ports_at + len("dst_ports:"):].split(","):
-                low, _, high = item.partition("-")
+                low, dummy_sep, high = item.partition("-")
                 spans.append((int(low), int(high or low)))
         groups.append((set(p.strip() for p in protos), spans))
     return lambda proto, number: any(proto in ps and (not spans or any(lo <= number <= hi for lo, hi in spans)) for ps, spans in groups)
+
+
+def _any_of(preds):
+    """One predicate for a pair that NCA reports on several lines."""
+    return lambda proto, number: any(p(proto, number) for p in preds)
 
 
 def nca_table(nca, workdir, pols):
@@ -90,7 +96,7 @@ def nca_table(nca, workdir, pols):
         match = LINE.match(line.strip())
         if match:  # one line per connection set: a pair may appear several times
             out.setdefault((match.group(1), match.group(2)), []).append(_parse_connections(match.group(3)))
-    return dict((pair, (lambda preds: lambda proto, number: any(p(proto, number) for p in preds))(preds)) for pair, preds in out.items())
+    return dict((pair, _any_of(preds)) for pair, preds in out.items())
 
 
 # no shrinking: every example is an NCA run (~0.5 s); the failing example is printed as drawn

@@ -50,14 +50,14 @@ def test_role_renders_valid_manifests_and_pictures(tmp_path, shared_specs):
 
 
 def test_role_check_mode_writes_nothing(tmp_path):
-    rc, _, proc = run_playbook(tmp_path, PLAY, role_vars(tmp_path), "--check", "--diff")
+    rc, dummy_tasks, proc = run_playbook(tmp_path, PLAY, role_vars(tmp_path), "--check", "--diff")
     assert rc == 0, proc.stdout[-3000:]
     assert not (tmp_path / "gitops").exists() and not (tmp_path / "report").exists()
 
 
 def test_role_second_run_changes_nothing(tmp_path):
     run_playbook(tmp_path, PLAY, role_vars(tmp_path))
-    rc, tasks, _ = run_playbook(tmp_path, PLAY, role_vars(tmp_path))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, PLAY, role_vars(tmp_path))
     assert rc == 0
     assert [name for name, res in tasks.items() if res.get("changed")] == []
 
@@ -66,7 +66,7 @@ def test_role_proof_fails_on_a_deliberately_wrong_policy_before_writing(tmp_path
     wrong = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"namespace": "shop", "name": "allow-db-from-anywhere"},
              "spec": {"podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": ["Ingress"],
                       "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 5432}]}]}}
-    rc, tasks, _ = run_playbook(tmp_path, PLAY, role_vars(tmp_path, namespace_policies_extra_objects=[wrong]))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, PLAY, role_vars(tmp_path, namespace_policies_extra_objects=[wrong]))
     assert rc != 0
     proof = task(tasks, "Prove the policies allow exactly the declared paths plus DNS")
     assert proof["failed"] and proof["differences"]["extra"] == [
@@ -78,7 +78,7 @@ def test_role_proof_fails_on_a_deliberately_wrong_policy_before_writing(tmp_path
 def test_role_refuses_a_path_to_an_unknown_namespace_naming_the_entry(tmp_path):
     paths = copy.deepcopy(SHOP["paths"])
     paths[3] = {"from": {"namespace": "shop"}, "to": {"namespace": "payments"}, "ports": [{"port": 443}]}
-    rc, tasks, _ = run_playbook(tmp_path, PLAY, role_vars(tmp_path, namespace_policies_paths=paths))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, PLAY, role_vars(tmp_path, namespace_policies_paths=paths))
     assert rc != 0
     build = task(tasks, "Build the policies from the declaration (bad input fails here, naming the entry)")
     assert build["field"] == "namespace_policies_paths[3].to.namespace"
@@ -88,7 +88,7 @@ def test_role_refuses_a_path_to_an_unknown_namespace_naming_the_entry(tmp_path):
 def test_role_argument_spec_refuses_a_wrong_psa_level(tmp_path):
     namespaces = copy.deepcopy(SHOP["namespaces"])
     namespaces[0]["psa_level"] = "strict"
-    rc, _, proc = run_playbook(tmp_path, PLAY, role_vars(tmp_path, namespace_policies_namespaces=namespaces))
+    rc, dummy_tasks, proc = run_playbook(tmp_path, PLAY, role_vars(tmp_path, namespace_policies_namespaces=namespaces))
     assert rc != 0 and "psa_level" in proc.stdout and "strict" in proc.stdout
 
 
@@ -101,9 +101,9 @@ def test_role_applies_proves_and_prunes_on_a_live_cluster(tmp_path):
     owned = "netsec-live-test"
     base = role_vars(tmp_path, namespace_policies_kubeconfig=kubeconfig, namespace_policies_owned_set=owned,
                      namespace_policies_render_dir="", namespace_policies_report_dir="")
-    rc, _, proc = run_playbook(tmp_path, PLAY, base)
+    rc, dummy_tasks, proc = run_playbook(tmp_path, PLAY, base)
     assert rc == 0, proc.stdout[-3000:]
-    rc, tasks, _ = run_playbook(tmp_path, PLAY, base)
+    rc, tasks, dummy_proc = run_playbook(tmp_path, PLAY, base)
     assert rc == 0 and not [n for n, r in tasks.items() if r.get("changed")], "second apply must change nothing"
     fewer = dict(base, namespace_policies_paths=SHOP["paths"][:-1])
     rc, tasks, proc = run_playbook(tmp_path, PLAY, fewer)
@@ -154,7 +154,7 @@ def test_role_applies_with_server_side_apply_and_prunes_only_its_own_set(tmp_pat
     rc, tasks, proc = run_playbook(tmp_path, PLAY, base, "--check", "--diff")
     assert rc == 0, proc.stdout[-4000:]
     assert api_double.objects == before, "check mode changes nothing"
-    assert all(q.get("dryRun") == "All" for m, _, _, q in api_double.requests if m in ("PATCH", "DELETE"))
+    assert all(q.get("dryRun") == "All" for m, dummy_path, dummy_ctype, q in api_double.requests if m in ("PATCH", "DELETE"))
     rc, tasks, proc = run_playbook(tmp_path, PLAY, base)
     assert rc == 0, proc.stdout[-4000:]
     assert api_double.violations == []
@@ -169,7 +169,7 @@ def test_role_applies_with_server_side_apply_and_prunes_only_its_own_set(tmp_pat
     rc, tasks, proc = run_playbook(tmp_path, PLAY, fewer)
     assert rc == 0, proc.stdout[-4000:]
     left = set((k[1], k[2]) for k in api_double.objects if k[0] == "ciliumnetworkpolicies")
-    assert not [name for _, name in left if "apiserver" in name], "the dropped path's policy is pruned"
+    assert not [name for dummy_ns, name in left if "apiserver" in name], "the dropped path's policy is pruned"
     assert api_double.get("NetworkPolicy", "hand-made", "ingress") is not None, "foreign objects are never pruned"
     assert foreign["metadata"]["uid"] == api_double.get("NetworkPolicy", "hand-made", "ingress")["metadata"]["uid"]
     assert api_double.violations == []

@@ -37,7 +37,7 @@ def test_built_policies_are_proven_and_pictured(tmp_path):
 def test_proof_fails_on_an_extra_flow_and_lists_it(tmp_path):
     wrong = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"namespace": "shop", "name": "oops"},
              "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}}
-    rc, tasks, _ = run_playbook(tmp_path, play(build_task(extra_objects=[wrong]), prove_task(max_differences=5000)))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, play(build_task(extra_objects=[wrong]), prove_task(max_differences=5000)))
     assert rc != 0
     proof = tasks["prove"]
     assert proof["equal"] is False and proof["differences"]["missing_count"] == 0
@@ -47,7 +47,7 @@ def test_proof_fails_on_an_extra_flow_and_lists_it(tmp_path):
 
 def test_prove_false_reports_without_failing(tmp_path):
     """No policy at all: nothing is isolated, so everything the declaration did not ask for is extra."""
-    rc, tasks, _ = run_playbook(tmp_path, play(build_task(), prove_task(policies=[], prove=False, max_differences=3)))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, play(build_task(), prove_task(policies=[], prove=False, max_differences=3)))
     assert rc == 0 and tasks["prove"]["equal"] is False
     diff = tasks["prove"]["differences"]
     assert diff["extra_count"] > 1000 and len(diff["extra"]) == 3 and diff["missing_count"] == 0
@@ -56,7 +56,7 @@ def test_prove_false_reports_without_failing(tmp_path):
 def test_bad_input_names_the_field_before_building(tmp_path):
     bad = copy.deepcopy(SHOP["paths"])
     bad[2]["to"]["namespace"] = "shopp"
-    rc, tasks, _ = run_playbook(tmp_path, play(build_task(paths=bad, field_prefix="namespace_policies_")))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, play(build_task(paths=bad, field_prefix="namespace_policies_")))
     assert rc != 0
     assert tasks["build"]["field"] == "namespace_policies_paths[2].to.namespace"
     assert "'shopp' is not a managed namespace" in tasks["build"]["msg"]
@@ -64,16 +64,16 @@ def test_bad_input_names_the_field_before_building(tmp_path):
 
 def test_render_dir_check_mode_diff_then_idempotent(tmp_path):
     out = tmp_path / "gitops"
-    rc, tasks, _ = run_playbook(tmp_path, play(build_task(render_dir=str(out))), None, "--check", "--diff")
+    rc, tasks, dummy_proc = run_playbook(tmp_path, play(build_task(render_dir=str(out))), None, "--check", "--diff")
     assert rc == 0 and tasks["build"]["changed"] is True and not out.exists()
     assert any(d["after_header"].endswith("networkpolicy-shop-default-deny.yaml") for d in tasks["build"]["diff"])
-    rc, tasks, _ = run_playbook(tmp_path, play(build_task(render_dir=str(out))))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, play(build_task(render_dir=str(out))))
     assert rc == 0 and tasks["build"]["changed"] is True
     files = sorted(p.name for p in out.iterdir())
     assert "kustomization.yaml" in files and "ciliumnetworkpolicy-shop-allow-dns-visibility.yaml" in files
     deny = yaml.safe_load((out / "networkpolicy-shop-default-deny.yaml").read_text())
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    rc, tasks, _ = run_playbook(tmp_path, play(build_task(render_dir=str(out))))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, play(build_task(render_dir=str(out))))
     assert rc == 0 and tasks["build"]["changed"] is False
 
 
@@ -82,7 +82,7 @@ def test_render_dir_prunes_files_of_paths_no_longer_declared_and_keeps_foreign_f
     run_playbook(tmp_path, play(build_task(render_dir=str(out))))
     (out / "handwritten.yaml").write_text("kind: ConfigMap\n")
     fewer = copy.deepcopy(SHOP["paths"])[:-1]
-    rc, tasks, _ = run_playbook(tmp_path, play(build_task(render_dir=str(out), paths=fewer)))
+    rc, tasks, dummy_proc = run_playbook(tmp_path, play(build_task(render_dir=str(out), paths=fewer)))
     assert rc == 0
     assert [f for f in tasks["build"]["files"]["removed"] if "apiserver" in f]
     assert (out / "handwritten.yaml").exists()
