@@ -44,11 +44,11 @@ def test_converge_with_ssa_then_second_run_changes_nothing(tmp_path, kubernetes_
     sent = patches(double)
     assert len(sent) == len(baseline)
     assert all(ct == "application/apply-patch+yaml" and q["fieldManager"] == "safespring.netsec" and q.get("force") == "false"
-               for _, _, ct, q in sent)
+               for dummy_method, dummy_path, ct, q in sent)
     stored = double.get("CiliumClusterwideNetworkPolicy", "netsec-host-worker")
     assert stored["metadata"]["labels"][owned.OWNED_SET_LABEL] == SET
 
-    rc, res, _ = run(tmp_path, policy_task(double, baseline))
+    rc, res, dummy_proc = run(tmp_path, policy_task(double, baseline))
     assert rc == 0 and res["apply"]["changed"] is False
     assert set(a["action"] for a in res["apply"]["plan"]) == {"unchanged"}
     assert len(patches(double)) == len(baseline)  # nothing sent the second time
@@ -60,7 +60,7 @@ def test_check_mode_sends_dry_run_all_and_persists_nothing(tmp_path, kubernetes_
     rc, res, proc = run(tmp_path, policy_task(double, baseline), args=("--check", "--diff"))
     assert rc == 0, proc.stdout[-3000:]
     assert res["apply"]["changed"] is True and len(res["apply"]["diff"]) == len(baseline)
-    assert all(q.get("dryRun") == "All" for _, _, _, q in patches(double))
+    assert all(q.get("dryRun") == "All" for dummy_method, dummy_path, dummy_ctype, q in patches(double))
     assert double.get("CiliumClusterwideNetworkPolicy", "netsec-host-worker") is None
     assert double.violations == []
 
@@ -111,10 +111,10 @@ def test_field_taken_over_by_another_manager_conflicts_unless_forced(tmp_path, k
     edited = copy.deepcopy(mine)
     edited["spec"]["description"] = "edited by hand"
     double.seed(edited, manager="kubectl-edit")
-    rc, res, _ = run(tmp_path, policy_task(double, baseline[:1], prune=False))
+    rc, res, dummy_proc = run(tmp_path, policy_task(double, baseline[:1], prune=False))
     assert rc != 0 and "force_conflicts" in res["apply"]["msg"]
     assert double.get(edited["kind"], edited["metadata"]["name"])["spec"]["description"] == "edited by hand"
-    rc, res, _ = run(tmp_path, policy_task(double, baseline[:1], prune=False, force_conflicts=True))
+    rc, res, dummy_proc = run(tmp_path, policy_task(double, baseline[:1], prune=False, force_conflicts=True))
     assert rc == 0
     assert double.get(edited["kind"], edited["metadata"]["name"])["spec"]["description"] == baseline[0]["spec"]["description"]
 
@@ -128,8 +128,8 @@ def test_status_proves_encryption_from_published_keys(tmp_path, kubernetes_contr
     for n in nodes:
         double.seed({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cilium-" + n, "namespace": "kube-system",
                                                                      "labels": {"k8s-app": "cilium"}},
-                     "spec": {"nodeName": n}, "status": {"phase": "Running", "containerStatuses": [{"name": "cilium-agent", "ready": True,
-                                                                                                     "restartCount": 0}]}})
+                     "spec": {"nodeName": n},
+                     "status": {"phase": "Running", "containerStatuses": [{"name": "cilium-agent", "ready": True, "restartCount": 0}]}})
         double.seed({"apiVersion": "cilium.io/v2", "kind": "CiliumNode",
                      "metadata": {"name": n, "annotations": {"network.cilium.io/wg-pub-key": "key-" + n}}, "spec": {}})
     double.seed({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-config", "namespace": "kube-system"},
@@ -167,8 +167,8 @@ def seed_cilium(double, ready=True, nodes=("cp1", "w1")):
     for n in nodes:
         double.seed({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cilium-" + n, "namespace": "kube-system",
                                                                      "labels": {"k8s-app": "cilium"}},
-                     "spec": {"nodeName": n}, "status": {"phase": "Running", "containerStatuses": [{"name": "cilium-agent", "ready": True,
-                                                                                                     "restartCount": 0}]}})
+                     "spec": {"nodeName": n},
+                     "status": {"phase": "Running", "containerStatuses": [{"name": "cilium-agent", "ready": True, "restartCount": 0}]}})
         double.seed({"apiVersion": "cilium.io/v2", "kind": "CiliumNode",
                      "metadata": {"name": n, "annotations": {"network.cilium.io/wg-pub-key": "key-" + n}}, "spec": {}})
     double.seed({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-config", "namespace": "kube-system"},
@@ -221,7 +221,7 @@ def test_role_waits_proves_and_applies_policies_and_mesh_opt_in_then_changes_not
 def test_role_fails_when_an_agent_is_not_ready_and_applies_no_policy(tmp_path, kubernetes_contract_double):
     double = kubernetes_contract_double
     seed_cilium(double, ready=False)
-    rc, res, _, proc = run_playbook(tmp_path, role_cluster_play(tmp_path, double), None, TMPDIR=str(tmp_path))
+    rc, res, dummy_stats, proc = run_playbook(tmp_path, role_cluster_play(tmp_path, double), None, TMPDIR=str(tmp_path))
     assert rc != 0
     failed = [name for name, r in res.items() if r.get("failed")]
     assert failed == ["safespring.netsec.cilium : Wait until every agent is ready (fails the role when they are not)"], failed
@@ -239,7 +239,7 @@ def test_mesh_opt_out_removes_only_our_keys_and_objects(tmp_path, kubernetes_con
     def opt_in(namespaces, *args):
         book = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "mesh", "safespring.netsec.cilium_mesh_opt_in": {
             "host": double.url, "api_key": double.token, "mesh": "istio-ambient", "namespaces": namespaces}}]}]
-        rc, res, _, proc = run_playbook(tmp_path, book, None, *args, TMPDIR=str(tmp_path))
+        rc, res, dummy_stats, proc = run_playbook(tmp_path, book, None, *args, TMPDIR=str(tmp_path))
         assert rc == 0, proc.stdout[-3000:]
         return res["mesh"]
 

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.live,
 
 
 def test_status_reads_a_real_cilium_and_reports_encryption_evidence(tmp_path):
-    rc, res, _, proc = run_playbook(tmp_path, [{"hosts": "localhost", "gather_facts": False, "tasks": [
+    rc, res, dummy_stats, proc = run_playbook(tmp_path, [{"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "status", "safespring.netsec.cilium_status": {}}]}], None, TMPDIR=str(tmp_path))
     assert rc == 0, proc.stdout[-3000:]
     st = res["status"]
@@ -23,8 +23,8 @@ def test_status_reads_a_real_cilium_and_reports_encryption_evidence(tmp_path):
 
 def test_baseline_policies_pass_the_real_api_servers_validation_in_dry_run(tmp_path):
     policies = cpol.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK)
-    rc, res, _, proc = run_playbook(tmp_path, [{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "dry", "safespring.netsec.cilium_network_policy": {"owned_set": "netsec-live-test", "policies": policies,
-                                                                     "prune": False}}]}], None, "--check", TMPDIR=str(tmp_path))
+    rc, res, dummy_stats, proc = run_playbook(tmp_path, [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "dry", "safespring.netsec.cilium_network_policy": {"owned_set": "netsec-live-test", "policies": policies, "prune": False}}]}],
+        None, "--check", TMPDIR=str(tmp_path))
     assert rc == 0, proc.stdout[-3000:]
     assert set(a["action"] for a in res["dry"]["plan"]) <= {"create", "update", "unchanged"}

@@ -21,10 +21,10 @@ def install_task(render_dir, **options):
 def test_install_render_check_mode_then_values_only_without_helm_then_idempotent(tmp_path):
     assert shutil.which("helm") is None, "this test documents the no-helm path (helm is not installable here)"
     out = tmp_path / "out"
-    rc, tasks, _, _ = run_playbook(tmp_path, play(install_task(out)), None, "--check", "--diff")
+    rc, tasks, dummy_stats, dummy_proc = run_playbook(tmp_path, play(install_task(out)), None, "--check", "--diff")
     assert rc == 0 and tasks["install"]["changed"] is True
     assert not out.exists()
-    rc, tasks, _, proc = run_playbook(tmp_path, play(install_task(out)))
+    rc, tasks, dummy_stats, proc = run_playbook(tmp_path, play(install_task(out)))
     assert rc == 0, proc.stdout[-2000:]
     res = tasks["install"]
     values = yaml.safe_load((out / "cilium-values.yaml").read_text())
@@ -32,7 +32,7 @@ def test_install_render_check_mode_then_values_only_without_helm_then_idempotent
     assert values["encryption"]["type"] == "wireguard" and values["k8sServicePort"] == 7445
     assert "values only" in res["manifest_note"]
     assert sorted(p.name for p in out.iterdir()) == ["cilium-values.yaml"]
-    rc, tasks, _, _ = run_playbook(tmp_path, play(install_task(out)))
+    rc, tasks, dummy_stats, dummy_proc = run_playbook(tmp_path, play(install_task(out)))
     assert rc == 0 and tasks["install"]["changed"] is False
 
 
@@ -51,7 +51,7 @@ def test_refusals_name_the_field_and_write_nothing(tmp_path):
     ]
     for task in tasks_list:
         task["ignore_errors"] = True
-    rc, tasks, _, proc = run_playbook(tmp_path, play(*tasks_list))
+    rc, tasks, dummy_stats, proc = run_playbook(tmp_path, play(*tasks_list))
     assert rc == 0, proc.stdout[-2000:]
     assert all(tasks[name]["failed"] for name in ("spire", "helm path", "bad policy", "no schema"))
     assert tasks["spire"]["field"] == "extra_values.authentication.mutual.spire.enabled"
@@ -72,7 +72,7 @@ def test_render_of_policies_with_a_kustomization_and_of_the_mesh_opt_in_gives_va
             "delivery": "render", "render_dir": str(out), "owned_set": "cilium-baseline",
             "policies": "{{ b.policies }}", "schema_files": cilium_schema_files()}},
     ]
-    rc, tasks, _, proc = run_playbook(tmp_path, play(*tasks_list))
+    rc, tasks, dummy_stats, proc = run_playbook(tmp_path, play(*tasks_list))
     assert rc == 0, proc.stdout[-3000:]
     files = sorted(p.name for p in out.iterdir())
     assert "kustomization.yaml" in files and "ciliumclusterwidenetworkpolicy-netsec-host-worker.yaml" in files

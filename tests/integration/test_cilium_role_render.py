@@ -38,12 +38,12 @@ def test_render_writes_schema_valid_policies_idempotently_and_prunes_stale_files
         for tp in rule.get("toPorts", []):
             ports |= set(int(p["port"]) for p in tp["ports"])
     spec = pm.ClusterSpec.from_dict(LAB_CLUSTER)
-    assert ports == set(s.port_min for s, _ in pm.ingress_flows(spec, "worker") if s.port_min is not None)
+    assert ports == set(s.port_min for s, dummy_sources in pm.ingress_flows(spec, "worker") if s.port_min is not None)
 
     rc, tasks, stats, proc = run_playbook(tmp_path, role_play(out, cilium_hubble_ui=True))
     assert rc == 0 and stats["changed"] == 0, json.dumps(stats)
 
-    rc, _, _, _ = run_playbook(tmp_path, role_play(out, cilium_hubble_ui=False))
+    rc, dummy_tasks, dummy_stats, dummy_proc = run_playbook(tmp_path, role_play(out, cilium_hubble_ui=False))
     assert rc == 0
     files = sorted(p.name for p in (out / "policies").iterdir())
     assert "ciliumnetworkpolicy-kube-system-netsec-hubble-ui.yaml" not in files
@@ -52,7 +52,7 @@ def test_render_writes_schema_valid_policies_idempotently_and_prunes_stale_files
 
 def test_host_firewall_enforce_without_audit_phase_fails_the_role_before_writing(tmp_path):
     out = tmp_path / "gitops"
-    rc, tasks, _, _ = run_playbook(tmp_path, role_play(out, cilium_host_firewall="enforce"))
+    rc, tasks, dummy_stats, dummy_proc = run_playbook(tmp_path, role_play(out, cilium_host_firewall="enforce"))
     failed = [t for t in tasks.values() if t.get("failed")]
     assert rc != 0 and failed[0]["field"] == "host_firewall"
     assert not out.exists()
@@ -60,7 +60,7 @@ def test_host_firewall_enforce_without_audit_phase_fails_the_role_before_writing
 
 def test_enforce_after_the_audit_phase_renders_enforcing_values(tmp_path):
     out = tmp_path / "gitops"
-    rc, _, _, proc = run_playbook(tmp_path, role_play(out, cilium_host_firewall="enforce", cilium_policy_enforcement="always",
+    rc, dummy_tasks, dummy_stats, proc = run_playbook(tmp_path, role_play(out, cilium_host_firewall="enforce", cilium_policy_enforcement="always",
                                                       cilium_current_values={"hostFirewall": {"enabled": True}}))
     assert rc == 0, proc.stdout[-2000:]
     values = yaml.safe_load((out / "install" / "cilium-values.yaml").read_text())
@@ -68,6 +68,6 @@ def test_enforce_after_the_audit_phase_renders_enforcing_values(tmp_path):
 
 
 def test_role_argument_spec_rejects_an_unknown_encryption(tmp_path):
-    rc, tasks, _, _ = run_playbook(tmp_path, role_play(tmp_path / "o", cilium_encryption="tls"))
+    rc, tasks, dummy_stats, dummy_proc = run_playbook(tmp_path, role_play(tmp_path / "o", cilium_encryption="tls"))
     assert rc != 0
     assert any("cilium_encryption" in t.get("msg", "") for t in tasks.values())

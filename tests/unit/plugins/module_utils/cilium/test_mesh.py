@@ -63,13 +63,13 @@ def test_namespace_plan_updates_new_keeps_current_and_releases_dropped():
     patches = mesh.namespace_objects("istio-ambient", ["new", "kept"])["namespace_patches"]
     live = [namespace("new", {"team": "a"}), namespace("kept", mesh_manager=True), namespace("dropped", mesh_manager=True),
             namespace("never-ours", {mesh.ISTIO_DATAPLANE_LABEL: "ambient"})]
-    steps = [(a, n) for a, n, _ in mesh.plan_namespaces(patches, live)]
+    steps = [(a, n) for a, n, dummy_body in mesh.plan_namespaces(patches, live)]
     assert steps == [("update", "new"), ("unchanged", "kept"), ("release", "dropped")]
 
 
 def test_switching_mesh_removes_keys_our_manager_applied_before():
     patches = mesh.namespace_objects("linkerd", ["kept"])["namespace_patches"]
-    steps = [(a, n) for a, n, _ in mesh.plan_namespaces(patches, [namespace("kept", mesh_manager=True)])]
+    steps = [(a, n) for a, n, dummy_body in mesh.plan_namespaces(patches, [namespace("kept", mesh_manager=True)])]
     assert steps == [("update", "kept")]
 
 
