@@ -74,8 +74,8 @@ def test_removing_a_role_removes_it_from_user_grants(zitadel_double):
 
 def test_native_app_without_auth_method_secret_gets_no_client_secret(zitadel_double):
     pid = call(zitadel_double, "POST", "/management/v1/projects", {"name": "p"})[1]["id"]
-    _, native = call(zitadel_double, "POST", "/management/v1/projects/%s/apps/oidc" % pid,
-                     {"name": "kubectl", "appType": "OIDC_APP_TYPE_NATIVE", "authMethodType": "OIDC_AUTH_METHOD_TYPE_NONE"})
-    _, web = call(zitadel_double, "POST", "/management/v1/projects/%s/apps/oidc" % pid, {"name": "web"})
+    dummy_status, native = call(zitadel_double, "POST", "/management/v1/projects/%s/apps/oidc" % pid,
+                                {"name": "kubectl", "appType": "OIDC_APP_TYPE_NATIVE", "authMethodType": "OIDC_AUTH_METHOD_TYPE_NONE"})
+    dummy_status, web = call(zitadel_double, "POST", "/management/v1/projects/%s/apps/oidc" % pid, {"name": "web"})
     assert "clientSecret" not in native and native["clientId"].endswith("@p")
     assert web["clientSecret"]

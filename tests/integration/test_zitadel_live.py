@@ -69,7 +69,7 @@ def test_modules_converge_against_real_zitadel_and_clean_up(tmp_path, zitadel_li
         tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in data["plays"][0]["tasks"]}
         assert not tasks["project"]["changed"] and not tasks["app"]["changed"]
     finally:
-        gone, _ = run(tmp_path, zitadel_live, name, "absent")
+        gone, dummy_data = run(tmp_path, zitadel_live, name, "absent")
         assert gone.returncode == 0
 
 

@@ -111,7 +111,7 @@ def test_converge_then_second_run_changes_nothing(tmp_path, zitadel_double, team
     writes = len([r for r in zitadel_double.state.requests if r[0] != "GET" and not r[1].endswith("_search")])
     second = run_playbook(tmp_path, zitadel_double)
     assert second.returncode == 0, second.stdout[-3000:]
-    _, stats = results(second)
+    dummy_res, stats = results(second)
     assert stats["changed"] == 0
     assert snapshot(zitadel_double) == before
     assert len([r for r in zitadel_double.state.requests if r[0] != "GET" and not r[1].endswith("_search")]) == writes
@@ -159,7 +159,7 @@ def test_check_mode_predicts_changes_and_changes_nothing(tmp_path, zitadel_doubl
     before = snapshot(zitadel_double)
     proc = run_playbook(tmp_path, zitadel_double, "--check", "--diff")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    res, _ = results(proc)
+    res, dummy_stats = results(proc)
     assert res["project"]["changed"] and res["policy"]["changed"]
     assert [op["method"] for op in res["project"]["operations"]] == ["POST"]
     assert "viewer" in res["project"]["diff"]["after"]["roles"] and "viewer" not in res["project"]["diff"]["before"]["roles"]
@@ -172,7 +172,7 @@ def test_check_mode_predicts_changes_and_changes_nothing(tmp_path, zitadel_doubl
 def test_check_mode_on_empty_zitadel_predicts_creation(tmp_path, zitadel_double, team_users):
     proc = run_playbook(tmp_path, zitadel_double, "--check")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    res, _ = results(proc)
+    res, dummy_stats = results(proc)
     assert res["project"]["changed"] and res["project"]["project_id"] == ""
     assert res["policy"]["changed"]
     assert zitadel_double.org["projects"] == {} and zitadel_double.org["login_policy"] is None
@@ -183,7 +183,7 @@ def test_token_never_appears_in_output_even_on_failure(tmp_path, zitadel_double,
     broken = PLAYBOOK.replace("alice@acme.example", "nobody@acme.example")
     failed = run_playbook(tmp_path, zitadel_double, "-vvv", playbook=broken)
     assert failed.returncode != 0
-    res, _ = results(failed)
+    res, dummy_stats = results(failed)
     assert "nobody@acme.example" in res["grants"]["msg"] and res["grants"]["field"] == "grants[0].login_name"
     for proc in (ok, failed):
         assert zitadel_double.token not in proc.stdout + proc.stderr
@@ -192,7 +192,7 @@ def test_token_never_appears_in_output_even_on_failure(tmp_path, zitadel_double,
 def test_wrong_token_fails_with_status_and_zitadel_message(tmp_path, zitadel_double):
     proc = run_playbook(tmp_path, zitadel_double, extra={"zitadel_token": "not-the-token"})
     assert proc.returncode != 0
-    res, _ = results(proc)
+    res, dummy_stats = results(proc)
     msg = res["project"]["msg"]
     assert "HTTP 401" in msg and "Errors.Token.Invalid" in msg and "not-the-token" not in proc.stdout
     assert res["project"]["status"] == 401

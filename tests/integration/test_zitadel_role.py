@@ -127,7 +127,7 @@ def test_leaving_a_team_revokes_the_grant_and_unused_roles_go(tmp_path, zitadel_
     assert run(tmp_path, prod_only(inventory(zitadel_double, out)))[0].returncode == 0
     variables = prod_only(inventory(zitadel_double, out))
     variables["zitadel_rbac_teams"] = variables["zitadel_rbac_teams"][:1]  # team payments disbanded
-    proc, _ = run(tmp_path, variables)
+    proc, dummy_data = run(tmp_path, variables)
     assert proc.returncode == 0, proc.stdout[-3000:]
     org = zitadel_double.org
     assert users["bob"] not in {g["userId"] for g in org["grants"].values()}
@@ -155,7 +155,7 @@ def test_bad_namespace_fails_before_zitadel_changes(tmp_path, zitadel_double, us
 def test_access_for_an_unknown_environment_is_refused(tmp_path, zitadel_double):
     variables = inventory(zitadel_double, tmp_path / "gitops")
     variables["zitadel_rbac_environments"] = variables["zitadel_rbac_environments"][:1]  # teams still name "staging"
-    proc, _ = run(tmp_path, variables)
+    proc, dummy_data = run(tmp_path, variables)
     assert proc.returncode != 0 and "unknown environment(s) staging" in proc.stdout
     assert zitadel_double.state.requests == []
 
@@ -163,7 +163,7 @@ def test_access_for_an_unknown_environment_is_refused(tmp_path, zitadel_double):
 def test_argument_specs_refuse_an_unknown_access_level(tmp_path, zitadel_double):
     variables = inventory(zitadel_double, tmp_path / "gitops")
     variables["zitadel_rbac_teams"][0]["access"][0]["level"] = "root"
-    proc, _ = run(tmp_path, variables)
+    proc, dummy_data = run(tmp_path, variables)
     assert proc.returncode != 0 and "root" in proc.stdout and "level" in proc.stdout
     assert zitadel_double.state.requests == []
 

@@ -180,7 +180,7 @@ class Handlers:
     def ListProjectRoles(self, org, req):
         project = self._project(org, req["projectId"])
         items = [{"key": r["key"], "displayName": r["displayName"], "group": r.get("group", ""), "details": self.s.details(org)}
-                 for _, r in sorted(project["roles"].items())]
+                 for dummy_key, r in sorted(project["roles"].items())]
         return self._page(items, req)
 
     def _add_roles(self, org, project, roles):
@@ -223,7 +223,7 @@ class Handlers:
     # -- apps ----------------------------------------------------------------------------------
     def ListApps(self, org, req):
         project = self._project(org, req["projectId"])
-        return self._page([copy.deepcopy(a) for _, a in sorted(project["apps"].items())], req)
+        return self._page([copy.deepcopy(a) for dummy_id, a in sorted(project["apps"].items())], req)
 
     def GetAppByID(self, org, req):
         app = self._project(org, req["projectId"])["apps"].get(req["appId"])

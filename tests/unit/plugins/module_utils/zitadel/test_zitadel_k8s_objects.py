@@ -52,8 +52,9 @@ AUTHN_SCHEMA = {
                                                          "required": ["key", "valueExpression"],
                                                          "properties": {"key": {"type": "string"}, "valueExpression": {"type": "string"}}}},
                 }},
-                "userValidationRules": {"type": "array", "items": {"type": "object", "additionalProperties": False, "required": ["expression"],
-                                                                    "properties": {"expression": {"type": "string"}, "message": {"type": "string"}}}},
+                "userValidationRules": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": False, "required": ["expression"],
+                    "properties": {"expression": {"type": "string"}, "message": {"type": "string"}}}},
             }}},
     },
 }
