@@ -76,7 +76,13 @@ def test_haproxy_death_withdraws_the_route_within_a_second_and_the_other_lb_serv
     lb1.kill_haproxy()
     wait_paths(lab_netns, anycast["ipv4"], ["lb2"], timeout=1.0)
     wait_paths(lab_netns, anycast["ipv6"], ["lb2"], timeout=1.0)
+    # `birdc configure` resets the disabled protocols to the config (enabled): the health loop
+    # disables them again on its next tick, so the dead node stays withdrawn.
+    assert "Reconfigured" in lb1.birdc("configure")
     time.sleep(1.0)
+    assert router_paths(lab_netns, anycast["ipv4"]) == ["lb2"]
+    assert "lb_ha_vip4" in lb1.birdc("show", "protocols", "lb_ha_vip4") and \
+        " down " in lb1.birdc("show", "protocols", "lb_ha_vip4")
     # Back: announced again only after the rise hysteresis (20 x 100 ms), once.
     lb1.start_haproxy()
     restarted_at = probe.now()
