@@ -113,7 +113,6 @@ def test_admin_endpoint_only_for_the_jump_host(haproxy_edge):
     assert refused.returncode != 0
 
 
-
 def test_runtime_socket_is_private(haproxy_edge):
     mode = haproxy_edge.sock.stat()
     assert mode.st_uid == 0 and (mode.st_mode & 0o777) == 0o600

@@ -23,9 +23,8 @@ EDGE_OVERRIDES = {
 def test_abusive_source_is_limited_while_a_legitimate_one_keeps_99_percent(haproxy_edge):
     probe = start_probe(haproxy_edge.lab, "ssn-client2", haproxy_edge, count=100, rate=8)
     time.sleep(0.5)
-    wrk = haproxy_edge.lab.run("ssn-client1", *with_hosts(haproxy_edge, ["wrk", "-t1", "-c20", "-d12s", "--timeout", "2s",
-                                                                       f"https://{APP_HOST}/"], haproxy_edge.root),
-                               timeout=60, check=False)
+    abuser = ["wrk", "-t1", "-c20", "-d12s", "--timeout", "2s", f"https://{APP_HOST}/"]
+    wrk = haproxy_edge.lab.run("ssn-client1", *with_hosts(haproxy_edge, abuser, haproxy_edge.root), timeout=60, check=False)
     legit = finish_probe(probe)
     abuse = parse_wrk(wrk.stdout)
     assert legit.success >= 0.99, legit
