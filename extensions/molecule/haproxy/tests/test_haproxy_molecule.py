@@ -41,6 +41,15 @@ def test_frontends_listen_on_the_service_and_management_address(host):
         assert host.socket(f"tcp://{LB.ipv4}:{port}").is_listening, port
 
 
+def test_deny_list_change_by_the_role_went_live_without_a_reload(host):
+    # side_effect.yml recorded the workers, then re-ran the role with one more deny entry.
+    live = host.check_output("echo 'show acl /etc/haproxy/lists/deny.lst' | socat - UNIX-CONNECT:/run/haproxy/admin.sock")
+    assert "198.51.100.7/32" in live and "203.0.113.0/24" in live
+    before = host.check_output("cat /root/haproxy-workers.before")
+    now = host.check_output('pgrep -P "$(systemctl show haproxy -p MainPID --value)" haproxy | sort')
+    assert before and now == before
+
+
 def test_systemctl_reload_replaces_the_worker_but_not_the_master(host):
     master = host.check_output("systemctl show haproxy -p MainPID --value")
     workers = host.check_output("pgrep -P %s -d ' ' haproxy" % master)
