@@ -6,7 +6,9 @@ Runs the role's rendered configs (render-only ansible run, as tests/integration/
 with real haproxy, BIRD and keepalived in ssn-lb1/ssn-lb2 and the router's BIRD as the platform
 peer. A client in ssn-client1 sends an independent HTTP request to the service address every
 10 ms; a request that fails or takes longer than 100 ms (a lost SYN is retried after 1 s) is
-"bad". Gap = the longest stretch of bad requests after the event. Median over --runs runs:
+"bad". Gap = from the first to the last bad request after the event (with ECMP the
+requests hashed to the surviving node succeed in between: the span is what the failed node's
+clients see). Median over --runs runs:
   (a) haproxy on the active node is SIGKILLed (restarted after 2.5 s)
   (b) the active node's link goes down (up again after 2.5 s)
   (c) reload of every daemon (birdc configure / keepalived SIGHUP, haproxy USR2): failed requests
@@ -28,14 +30,15 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / ".build" / "collections"), str(REPO / "tests")]
 
 from fixtures.haproxy import _pki, wait_for  # noqa: E402  pylint: disable=wrong-import-position
-from fixtures.lb_ha import Pair, Prober, gaps, pair_vars, render_pair, router_paths  # noqa: E402
+from fixtures.lb_ha import Pair, Prober, pair_vars, render_pair, router_paths  # noqa: E402
 from fixtures.netns import LabNetns, load_topology  # noqa: E402
 
 SLOW = 0.1
+INTERVAL = 0.01
 
 BASELINE_KEEPALIVED = """\
 vrrp_script chk_haproxy {{
-  script "/usr/bin/curl -sf -o /dev/null --max-time 1 http://127.0.0.1:8405/healthz"
+  script "/usr/bin/curl -sf -o /dev/null --max-time 1 http://127.0.0.1:{health_port}/healthz"
   interval 1
   fall 2
   rise 2
@@ -88,8 +91,11 @@ class Watch:
 
 
 def bad_gap(samples, after):
-    windows = gaps(samples, after=after)
-    return max((w[1] for w in windows), default=0.0)
+    """From the first to the last bad request after the event. With ECMP the requests hashed to the
+    surviving node keep succeeding in between: the span, not the longest run of failures, is the
+    outage the failed node's clients see."""
+    bad = [s[0] for s in samples if s[0] >= after and not s[1]]
+    return (bad[-1] - bad[0] + INTERVAL) if bad else 0.0
 
 
 def active_of(pair, lab, target):
@@ -109,17 +115,17 @@ def settle(pair, lab, target, expected, timeout=30):
              what=f"{pair.mode}: {expected} (now {observed(pair, lab, target)})")
 
 
-def one_failover(pair, lab, target, event, root):
+def one_failover(pair, lab, target, event, root, down=2.5):
     name = active_of(pair, lab, target)
     node = pair.nodes[name]
-    probe = Prober(lab, "ssn-client1", target, duration=30, root=root, slow=SLOW)
+    probe = Prober(lab, "ssn-client1", target, interval=INTERVAL, duration=30, root=root, slow=SLOW)
     time.sleep(1.0)
     t_event = probe.now()
     if event == "haproxy":
         node.kill_haproxy()
     else:
         node.link("down")
-    time.sleep(2.5)
+    time.sleep(down)
     watch = Watch(lambda: observed(pair, lab, target))
     t_back = probe.now()
     if event == "haproxy":
@@ -135,7 +141,7 @@ def one_failover(pair, lab, target, event, root):
 
 
 def reload_run(pair, lab, target, root, keepalived_reload=True):
-    probe = Prober(lab, "ssn-client1", target, duration=30, root=root, slow=SLOW)
+    probe = Prober(lab, "ssn-client1", target, interval=INTERVAL, duration=30, root=root, slow=SLOW)
     time.sleep(0.5)
     for node in pair.nodes.values():
         if pair.mode == "bgp" and "bird" in node.daemons:
@@ -150,13 +156,13 @@ def reload_run(pair, lab, target, root, keepalived_reload=True):
     return {"failed": sum(1 for s in samples if not s[1]), "requests": len(samples)}
 
 
-def measure(label, pair, lab, target, runs, root, expected, reload=True):
+def measure(label, pair, lab, target, runs, root, expected, reload=True, down=2.5):
     out = {"label": label}
     for event in ("haproxy", "link"):
         results = []
         for i in range(runs):
             settle(pair, lab, target, expected)
-            results.append(one_failover(pair, lab, target, event, pathlib.Path(root)))
+            results.append(one_failover(pair, lab, target, event, pathlib.Path(root), down=down))
             print(f"  {label} {event} run {i + 1}: {results[-1]}", flush=True)
             if pair.mode == "vrrp":
                 expected = tuple(pair.holders()) or expected
@@ -192,16 +198,20 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", default=str(REPO / "reports" / "lb_ha_failover.json"))
     parser.add_argument("--modes", default="bgp,vrrp")
+    parser.add_argument("--health-port", type=int, default=8405,
+                        help="port of the health frontend (another one when something else holds 8405 in the LB namespaces)")
     args = parser.parse_args()
     lab = LabNetns(load_topology())
     topo = lab.topology
     report = []
+    health = {"lb_ha_health_check": {"address": "127.0.0.1", "port": args.health_port, "uri": "/healthz",
+                                     "interval_ms": 100, "timeout_ms": 200, "fall": 2, "rise": 20}}
     with tempfile.TemporaryDirectory(prefix="lb_ha-bench-") as tmp:
         tmp = pathlib.Path(tmp)
         pki = _pki(tmp / "pki")
         if "bgp" in args.modes:
             target = topo.data["anycast"]["ipv4"].split("/")[0]
-            inventory = pair_vars(topo, pki, tmp / "bgp", "bgp")
+            inventory = pair_vars(topo, pki, tmp / "bgp", "bgp", **health)
             render_pair(tmp / "bgp", inventory)
             pair = Pair(lab, tmp / "bgp", inventory, "bgp")
             try:
@@ -210,13 +220,13 @@ def main():
                                       args.runs, tmp, ("lb1", "lb2")))
                 pair.rerender_routing(tmp / "bgp-base", lb_ha_bgp_bfd=False, lb_ha_bgp_hold_time=3)
                 report.append(measure("BGP baseline: no BFD, hold 3 s (BIRD min; default 240 s: ~216 s)", pair, lab,
-                                      target, 1, tmp, ("lb1", "lb2"), reload=False))
+                                      target, 1, tmp, ("lb1", "lb2"), reload=False, down=6.0))
             finally:
                 pair.stop()
         if "vrrp" in args.modes:
             vip_cidr = topo.data["vrrp"]["vip"]
             target = vip_cidr.split("/")[0]
-            inventory = pair_vars(topo, pki, tmp / "vrrp", "vrrp")
+            inventory = pair_vars(topo, pki, tmp / "vrrp", "vrrp", **health)
             render_pair(tmp / "vrrp", inventory)
             pair = Pair(lab, tmp / "vrrp", inventory, "vrrp")
             try:
@@ -227,7 +237,7 @@ def main():
 
                 def baseline(name, node):
                     other = [n for n in pair.nodes if n != name][0]
-                    return BASELINE_KEEPALIVED.format(priority=150 if name == "lb1" else 100,
+                    return BASELINE_KEEPALIVED.format(priority=150 if name == "lb1" else 100, health_port=args.health_port,
                                                       me=node.host.ipv4, peer=lab.hosts[other].ipv4, vip=vip_cidr)
                 for node in pair.nodes.values():
                     daemon = node.daemons.pop("health", None)
@@ -236,7 +246,7 @@ def main():
                 restart_keepalived_with(pair, lab, baseline)
                 settle(pair, lab, target, ("lb1",))
                 report.append(measure("VRRP baseline: v2 advert_int 1, vrrp_script 1 s fall 2, preempt", pair, lab,
-                                      target, args.runs, tmp, ("lb1",)))
+                                      target, args.runs, tmp, ("lb1",), down=6.0))
             finally:
                 pair.stop()
     print_report(report, args.runs)

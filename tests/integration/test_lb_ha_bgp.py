@@ -67,8 +67,8 @@ def test_only_the_assigned_host_routes_are_exported(ecmp_pair, anycast):
     assert prefixes == sorted([anycast["ipv4"], anycast["ipv6"]]), exported
 
 
-def test_haproxy_death_withdraws_the_route_within_a_second_and_the_other_lb_serves(ecmp_pair, lab_netns, anycast,
-                                                                                  tmp_path):
+def test_haproxy_death_withdraws_the_route_within_a_second_and_the_other_lb_serves(
+        ecmp_pair, lab_netns, anycast, tmp_path):
     lb1 = ecmp_pair.nodes["lb1"]
     probe = Prober(lab_netns, "ssn-client1", anycast["v4"], duration=20, root=tmp_path)
     time.sleep(1.0)
@@ -153,8 +153,8 @@ def test_active_standby_prefers_the_primary_and_fails_over_to_the_standby(ecmp_p
     assert len(windows) == 1 and windows[0][1] < 1.0, windows
 
 
-def test_a_service_address_outside_the_assigned_prefixes_is_refused_before_any_change(lab_netns, haproxy_pki,
-                                                                                        tmp_path):
+def test_a_service_address_outside_the_assigned_prefixes_is_refused_before_any_change(
+        lab_netns, haproxy_pki, tmp_path):
     inventory = pair_vars(lab_netns.topology, haproxy_pki, tmp_path, "bgp",
                           lb_ha_service_addresses=["198.18.0.10/32", "198.18.9.9/32"],
                           lb_ha_bgp_export_prefixes=["198.18.0.0/24"])
