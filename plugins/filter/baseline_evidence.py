@@ -17,7 +17,8 @@ description:
   - C(talos_firewall_evidence) (Talos machine-config documents), C(talos_live_evidence) (a
     C(safespring.netsec.talos_info) result), C(cilium_profile_evidence)
     (Cilium Helm values or the cilium-config ConfigMap data), C(oidc_mfa_evidence)
-    (AuthenticationConfiguration), C(rbac_evidence) and C(exposure_evidence) (Kubernetes objects).
+    (AuthenticationConfiguration), C(rbac_evidence) and C(exposure_evidence) (Kubernetes objects);
+    C(owned_set_objects) selects the objects of one of the collection's owned sets.
 author:
   - Safespring platform team (@safespring)
 options:
@@ -168,6 +169,14 @@ def exposure_evidence(objects):
     return {"ok": not drift, "drift": drift, "objects": len(_docs(objects))}
 
 
+OWNED_SET_LABEL = "netsec.safespring.com/owned-set"
+
+
+def owned_set_objects(objects, owned_set):
+    """The objects of one of the collection's owned sets (by its label)."""
+    return [o for o in _docs(objects) if ((o.get("metadata") or {}).get("labels") or {}).get(OWNED_SET_LABEL) == owned_set]
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -177,4 +186,5 @@ class FilterModule(object):
             "oidc_mfa_evidence": oidc_mfa_evidence,
             "rbac_evidence": rbac_evidence,
             "exposure_evidence": exposure_evidence,
+            "owned_set_objects": owned_set_objects,
         }

@@ -5,7 +5,8 @@
 #     from the lab CA are read and echoed, to prove passthrough)
 #   node2 (worker): HTTP "ingress" on NodePort 30080
 # PKI in $LAB_DIR/pki: ca.pem, apiserver.{pem,key}, edge-{ecdsa,rsa}.{pem,key} for
-# *.apps.lab.netsec.test, admin client cert. Keys 0600.
+# *.apps.lab.netsec.test, admin client cert. Keys 0600. Leaves live 365 days with keyUsage set,
+# as Mozilla's guidelines (and sslyze) require.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "$0")/../../scripts/env.sh"
@@ -18,14 +19,17 @@ make_pki() {
   [ -s "$pki/ca.pem" ] && return 0
   local subj="/O=safespring.netsec lab"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "$subj/CN=lab CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -keyout "$pki/ca.key" -out "$pki/ca.pem" 2>/dev/null
   issue() {  # issue NAME KEYALG SAN [clientAuth]
     local name=$1 alg=$2 san=$3 usage=${4:-serverAuth}
     if [ "$alg" = rsa ]; then openssl genrsa -out "$pki/$name.key" 2048 2>/dev/null
     else openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/$name.key" 2>/dev/null; fi
     openssl req -new -key "$pki/$name.key" -subj "$subj/CN=$name" -out "$pki/$name.csr" 2>/dev/null
-    printf 'subjectAltName=%s\nextendedKeyUsage=%s\n' "$san" "$usage" > "$pki/$name.ext"
-    openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial -days 825 \
+    local key_usage=digitalSignature; [ "$alg" = rsa ] && key_usage=digitalSignature,keyEncipherment
+    printf 'subjectAltName=%s\nextendedKeyUsage=%s\nkeyUsage=critical,%s\nbasicConstraints=CA:FALSE\n' \
+      "$san" "$usage" "$key_usage" > "$pki/$name.ext"
+    openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial -days 365 \
       -extfile "$pki/$name.ext" -out "$pki/$name.pem" 2>/dev/null
     rm -f "$pki/$name.csr" "$pki/$name.ext"
   }
@@ -39,7 +43,8 @@ make_pki() {
 start() {  # start NAME NETNS ARGS...
   local name=$1 ns=$2; shift 2
   if [ -f "$dir/$name.pid" ] && kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then return 0; fi
-  ip netns exec "$ns" python3 "$REPO/tests/lab/backends/backend.py" --name "$name" "$@" \
+  # Own session: a daemon must outlive the process group (a pytest run, a shell) that started it.
+  setsid ip netns exec "$ns" python3 "$REPO/tests/lab/backends/backend.py" --name "$name" "$@" \
     > "$dir/$name.log" 2>&1 < /dev/null &
   echo $! > "$dir/$name.pid"
 }
