@@ -194,7 +194,7 @@ def restart_keepalived_with(pair, lab, text_of):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", default=str(REPO / "reports" / "lb_ha_failover.json"))
     parser.add_argument("--modes", default="bgp,vrrp")

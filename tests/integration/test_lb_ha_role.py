@@ -72,6 +72,6 @@ def test_health_withdraws_after_fall_failures_and_restores_only_after_rise_succe
     assert health.update(True) is True
     assert health.update(False) is True       # one failure is noise
     assert health.update(False) is False      # fall reached
-    assert [health.update(True) for _ in range(2)] == [False, False]
+    assert [health.update(True) for _attempt in range(2)] == [False, False]
     assert health.update(False) is False      # a relapse restarts the rise count
-    assert [health.update(True) for _ in range(3)] == [False, False, True]
+    assert [health.update(True) for _attempt in range(3)] == [False, False, True]

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, Safespring platform team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -14,7 +13,7 @@ expects a 200 within `timeout_ms`. After `fall` consecutive failures the node is
     vrrp mode: writes 1 (DOWN) or 0 (UP) to keepalived's track_file; keepalived watches it
                with inotify and goes to FAULT (releases the VIP) on non-zero.
 
-Usage: lb_ha_health.py CONFIG.json   (written by the lb_ha role)
+Usage: python3 lb_ha_health CONFIG.json   (written by the lb_ha role; the unit runs it so)
 Transitions are logged to stderr (journald under systemd).
 """
 import json
