@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What the role's hardening costs, and what shedding saves (real haproxy in the lab).
 
     source scripts/env.sh && python bench/haproxy_edge.py [--rounds 3] [--seconds 8]
@@ -113,7 +112,7 @@ def main():
 
         urls = {"hardened": f"https://{APP_HOST}/", "minimal": f"https://{APP_HOST}:{MINIMAL_PORT}/"}
         results = {(cfg, mode): [] for cfg in urls for mode in ("keepalive", "handshake")}
-        for _ in range(args.rounds):
+        for dummy_round in range(args.rounds):
             for mode in ("keepalive", "handshake"):
                 for cfg, url in urls.items():
                     out = wrk(lab, root, hardened, url, args.seconds, 50 if mode == "keepalive" else 20,
@@ -144,7 +143,7 @@ def main():
                 edge.cfg.write_text(text)
             edge.start()
             runs = []
-            for _ in range(args.rounds):
+            for dummy_round in range(args.rounds):
                 time.sleep(21)  # the sliding rate counters of the previous round decay (two periods)
                 worker = edge.workers()[0]
                 cpu0, t0 = cpu_seconds(worker), time.monotonic()

@@ -31,7 +31,7 @@ def test_reload_under_load_loses_no_request(haproxy_edge, connection):
         haproxy_edge.reload()
         reloads += 1
         time.sleep(1)
-    out, _ = load.communicate(timeout=60)
+    out, dummy_err = load.communicate(timeout=60)
     result = parse_wrk(out)
     assert reloads >= 4
     assert result["requests"] > 1000, out

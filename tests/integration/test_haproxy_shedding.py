@@ -44,7 +44,7 @@ def test_fast_source_gets_429_and_its_connection_closed(haproxy_edge):
         conn = ctx.wrap_socket(raw, server_hostname=APP_HOST)
         request = f"GET / HTTP/1.1\r\nHost: {APP_HOST}\r\n\r\n".encode()
         statuses = []
-        for _ in range(130):
+        for dummy_request in range(130):
             try:
                 conn.sendall(request)
                 head = _read_response(conn)
@@ -71,7 +71,7 @@ def _netns_socket(netns, address):
             "socket.send_fds(u,[b'x'],[s.fileno()])")
     subprocess.run(["ip", "netns", "exec", netns, "python3", "-c", code, address, str(child.fileno())],
                    pass_fds=(child.fileno(),), check=True, timeout=15)
-    _, fds, _, _ = socket.recv_fds(parent, 1, 1)
+    dummy_data, fds, dummy_flags, dummy_address = socket.recv_fds(parent, 1, 1)
     parent.close()
     child.close()
     sock = socket.socket(fileno=fds[0])
@@ -86,10 +86,10 @@ def _read_response(conn):
         if not chunk:
             raise ConnectionError("closed")
         data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, dummy_separator, body = data.partition(b"\r\n\r\n")
     length = 0
     for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
+        name, dummy_colon, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value)
     while len(body) < length:
