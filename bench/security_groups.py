@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Security-group sync, side by side on the lab's real Neutron, each through ansible-playbook.
 
 Workload: one environment of 4 groups and 190 rules rendered from the port model (groups that
@@ -260,15 +259,15 @@ def main():
     names = args.tools.split(",")
     tools = [Tool(t, workdir, args.loop_rules or None) for t in names]
     # Interleaved, so that every tool meets the same machine load (2 shared cores).
-    for _ in range(args.repeat):
+    for dummy_repeat in range(args.repeat):
         for tool in tools:
             if tool.tool != "loop" or not tool.results[PHASES[0]]:
                 tool.first()  # from empty each time: the groups are deleted first
-    for _ in range(args.repeat):
+    for dummy_repeat in range(args.repeat):
         for tool in tools:
             if tool.tool != "loop" or not tool.results[PHASES[1]]:
                 tool.noop()
-    for _ in range(args.repeat):
+    for dummy_repeat in range(args.repeat):
         for tool in tools:
             if tool.tool != "loop" or not tool.results[PHASES[2]]:
                 tool.one_change()

@@ -281,7 +281,7 @@ def test_fault_between_create_and_delete_loses_no_rule_and_rerun_converges(neutr
         failed = run(tmp_path, {"cloud": cloud(proxy.endpoint), "security_groups": groups})
     assert failed["failed"] is True
     assert "injected fault" in failed["msg"] and "HTTP 503" in failed["msg"]
-    assert proxy.refused and all(method in ("POST", "DELETE") for method, _ in proxy.refused)
+    assert proxy.refused and all(method in ("POST", "DELETE") for method, dummy_path in proxy.refused)
     after = neutron.groups(prefix)
     live_ids = set(r["id"] for g in after.values() for r in g["security_group_rules"])
     assert old_ids <= live_ids, "an old rule was deleted although the run failed"

@@ -60,7 +60,7 @@ def test_project_b_cannot_see_or_change_project_a_groups(keystone, tmp_path):
         foreign = {"name": "ref", "safespring.netsec.security_group": {"security_groups": [
             {"name": name + "-b", "rules": [{"protocol": "tcp", "port": 22, "remote_group_id": a_id}]}]}}
         cleanup_b = sync(name + "-b", [], "absent")
-        refused, _ = play(tmp_path, keystone, "lab-project-b", [dict(foreign, ignore_errors=True), cleanup_b])
+        refused, dummy_cleanup = play(tmp_path, keystone, "lab-project-b", [dict(foreign, ignore_errors=True), cleanup_b])
         assert refused["failed"] is True and "HTTP 404" in refused["msg"], refused["msg"]
         # project-a's group is untouched: a rerun there changes nothing.
         a_again, = play(tmp_path, keystone, "lab-project-a", [sync(name, rules_a)])

@@ -21,7 +21,7 @@ def params(**kw):
 
 
 def test_cluster_renders_groups_and_user_rules_join_the_rendered_group():
-    groups, _ = desired_from_params(params(
+    groups, dummy_protected = desired_from_params(params(
         cluster={"name": "c1", "jump_host": {"admin_cidrs": ["192.0.2.0/28"]}},
         security_groups=[{"name": "c1-loadbalancer", "rules": [{"protocol": "tcp", "port": 8443, "remote_ip_prefix": "198.51.100.0/24"}],
                           "tags": ["env=lab"], "description": None, "stateful": None, "state": "present"}]))
@@ -43,7 +43,7 @@ def test_lint_violation_names_the_field_and_lists_the_others():
 
 def test_named_waiver_scoped_to_the_group_lets_the_rule_through():
     waiver = {"name": "demo-api", "service": "kube-apiserver", "scope": "g", "reason": "public demo"}
-    groups, _ = desired_from_params(params(security_groups=[{"name": "g", "rules": [
+    groups, dummy_protected = desired_from_params(params(security_groups=[{"name": "g", "rules": [
         {"protocol": "tcp", "port": 6443, "remote_ip_prefix": "0.0.0.0/0"}]}], waivers=[waiver]))
     assert len(groups[0].rules) == 1
     with pytest.raises(NetsecError):

@@ -127,8 +127,9 @@ def test_parse_groups_refuses_a_name_listed_twice_and_a_reference_to_an_absent_g
 
 
 def test_rule_with_no_remote_is_linted_as_open_to_the_world():
-    groups = R.parse_groups([{"name": "cp", "rules": [{"protocol": "tcp", "port": 2379}, {"protocol": "tcp", "port": 2379, "ethertype": "IPv6"},
-                                                       {"protocol": "tcp", "port": 2379, "remote_group": "cp"}]}])
+    groups = R.parse_groups([{"name": "cp", "rules": [
+        {"protocol": "tcp", "port": 2379}, {"protocol": "tcp", "port": 2379, "ethertype": "IPv6"},
+        {"protocol": "tcp", "port": 2379, "remote_group": "cp"}]}])
     problems = pm.lint(R.lint_entries(groups))
     assert [(p.field, p.message) for p in problems] == [
         ("security_groups[0].rules[0]", "opens etcd (tcp/2379-2380) to 0.0.0.0/0"),
@@ -151,8 +152,8 @@ def test_plan_keeps_matching_rules_creates_missing_deletes_unwanted():
     ])}
     gp = R.plan(desired, live).group("c1-worker")
     assert [r.port_range_min for r in gp.to_create] == [22]
-    assert [a["id"] for a, _ in gp.to_delete] == ["r2"]
-    assert [a["id"] for a, _ in gp.keep] == ["r1"]
+    assert [a["id"] for a, dummy_rule in gp.to_delete] == ["r2"]
+    assert [a["id"] for a, dummy_rule in gp.keep] == ["r1"]
 
 
 def test_rerun_against_what_neutron_stores_plans_nothing():
@@ -173,8 +174,8 @@ def test_live_duplicates_are_cleaned_up_keeping_one():
     desired = [group("g", [{"remote_ip_prefix": "10.0.0.0/8"}])]
     live = {"g": live_group("gid", "g", [api("a", remote_ip_prefix="10.0.0.0/8"), api("b", remote_ip_prefix="10.1.2.3/8")])}
     gp = R.plan(desired, live).group("g")
-    assert [a["id"] for a, _ in gp.keep] == ["a"]
-    assert [a["id"] for a, _ in gp.duplicates] == ["b"]
+    assert [a["id"] for a, dummy_rule in gp.keep] == ["a"]
+    assert [a["id"] for a, dummy_rule in gp.duplicates] == ["b"]
     assert gp.to_create == [] and gp.changed
 
 
@@ -184,8 +185,8 @@ def test_protected_rules_are_never_deleted_but_drift_is():
     live = {"g": live_group("gid", "g", [api("p1", description="platform: monitoring"), api("p2", description="ops [keep]", protocol="udp"),
                                          api("drift", protocol="tcp", port_range_min=22, port_range_max=22)])}
     gp = R.plan(desired, live, protected).group("g")
-    assert sorted(a["id"] for a, _ in gp.protected) == ["p1", "p2"]
-    assert [a["id"] for a, _ in gp.to_delete] == ["drift"]
+    assert sorted(a["id"] for a, dummy_rule in gp.protected) == ["p1", "p2"]
+    assert [a["id"] for a, dummy_rule in gp.to_delete] == ["drift"]
 
 
 def test_protected_copy_is_the_one_kept_among_duplicates():
@@ -193,8 +194,8 @@ def test_protected_copy_is_the_one_kept_among_duplicates():
     desired = [group("g", [{"remote_ip_prefix": "10.0.0.0/8"}])]
     live = {"g": live_group("gid", "g", [api("a", remote_ip_prefix="10.0.0.0/8"), api("b", remote_ip_prefix="10.0.0.1/8", description="keep me")])}
     gp = R.plan(desired, live, protected).group("g")
-    assert [a["id"] for a, _ in gp.keep] == ["b"]
-    assert [a["id"] for a, _ in gp.duplicates] == ["a"]
+    assert [a["id"] for a, dummy_rule in gp.keep] == ["b"]
+    assert [a["id"] for a, dummy_rule in gp.duplicates] == ["a"]
 
 
 def test_new_group_plan_accounts_for_the_rules_neutron_gives_it():
@@ -203,7 +204,7 @@ def test_new_group_plan_accounts_for_the_rules_neutron_gives_it():
     gp = R.plan(desired, {}, new_group_rules=defaults).group("g")
     assert gp.create_group
     assert [R.describe(r) for r in gp.to_create] == ["ingress tcp/22 from any (IPv4)"]
-    assert [R.describe(r) for _, r in gp.to_delete] == ["egress any to any (IPv6)"]
+    assert [R.describe(r) for dummy_live, r in gp.to_delete] == ["egress any to any (IPv6)"]
 
 
 def test_groups_referencing_each_other_compare_by_name_not_id():
