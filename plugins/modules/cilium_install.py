@@ -203,7 +203,7 @@ EXAMPLES = r"""
     chart_ref: cilium/cilium
     chart_version: "{{ cilium_profile.version }}"
     release_namespace: kube-system
-    values: "{{ cilium_profile.values }}"
+    values: "{{ cilium_profile.helm_values }}"
 
 - name: Render for Talos inlineManifests / GitOps
   safespring.netsec.cilium_install:
@@ -213,7 +213,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-values:
+helm_values:
   description: The Helm values to deploy.
   returned: success
   type: dict
@@ -319,7 +319,7 @@ def plan(params):
     # Mesh objects are ours (owner labels); namespace patches are partial applies to namespaces we do not own.
     mesh["objects"] = [owned.stamp(obj, MESH_OWNED_SET) for obj in mesh["objects"]]
     return {
-        "values": result["values"],
+        "helm_values": result["values"],
         "version": params["version"],
         "values_diff": cv.values_diff(params["current_values"] or {}, result["values"]),
         "warnings_profile": result["warnings"],
@@ -329,7 +329,7 @@ def plan(params):
 
 def _render(module, planned):
     path = module.params["render_dir"]
-    values_text = render.HEADER + render.dump(planned["values"])
+    values_text = render.HEADER + render.dump(planned["helm_values"])
     files = {VALUES_FILE: values_text}
     helm = module.params["helm_binary"] or module.get_bin_path("helm")
     if module.params["helm_binary"] and not os.access(helm, os.X_OK):
@@ -396,7 +396,7 @@ def main():
     for text in planned["warnings_profile"]:
         module.warn(text)
     if module._diff:
-        result["diff"] = {"before": module.params["current_values"] or {}, "after": planned["values"],
+        result["diff"] = {"before": module.params["current_values"] or {}, "after": planned["helm_values"],
                           "before_header": "deployed values", "after_header": "security profile"}
     module.exit_json(**result)
 

@@ -235,7 +235,7 @@ policies:
   returned: always
   type: list
   elements: dict
-keys:
+policy_keys:
   description: C(kind/namespace/name) of every object, for pruning what is no longer declared.
   returned: always
   type: list
@@ -285,7 +285,7 @@ def plan(params):
     policies = [o for o in objects if o["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy")]
     keys = ["%s/%s/%s" % (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects]
     creates = [ns["name"] for ns in norm["namespaces"] if ns["create"]]
-    return {"objects": objects, "policies": policies, "summary": summary, "keys": keys, "create": creates}
+    return {"objects": objects, "policies": policies, "summary": summary, "policy_keys": keys, "create": creates}
 
 
 def main():

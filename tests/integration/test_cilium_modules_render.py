@@ -28,7 +28,7 @@ def test_install_render_check_mode_then_values_only_without_helm_then_idempotent
     assert rc == 0, proc.stdout[-2000:]
     res = tasks["install"]
     values = yaml.safe_load((out / "cilium-values.yaml").read_text())
-    assert values == res["values"]
+    assert values == res["helm_values"]
     assert values["encryption"]["type"] == "wireguard" and values["k8sServicePort"] == 7445
     assert "values only" in res["manifest_note"]
     assert sorted(p.name for p in out.iterdir()) == ["cilium-values.yaml"]
@@ -87,4 +87,4 @@ def test_render_of_policies_with_a_kustomization_and_of_the_mesh_opt_in_gives_va
     assert [d["kind"] for d in docs] == ["Namespace", "PeerAuthentication"]
     validate.validate_core(docs[0])
     assert docs[1]["metadata"]["labels"]["netsec.safespring.com/owned-set"] == "cilium-mesh"
-    assert tasks["install"]["values"]["socketLB"] == {"hostNamespaceOnly": True}
+    assert tasks["install"]["helm_values"]["socketLB"] == {"hostNamespaceOnly": True}

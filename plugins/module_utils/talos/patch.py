@@ -20,10 +20,7 @@ import copy
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
 
-try:
-    from ansible.module_utils.six import string_types
-except ImportError:  # pragma: no cover - outside Ansible
-    string_types = (str,)
+string_types = str
 
 DELETE = {"$patch": "delete"}
 PATCH_TYPES = ("strategic", "json6902")
