@@ -11,13 +11,14 @@ import pytest
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import apply as A
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import Talosctl
+from fixtures.talos import process_run
 from ansible_collections.safespring.netsec.plugins.modules.talos_info import firewall_facts
 
 pytestmark = pytest.mark.live
 
 
 def client(live):
-    return Talosctl(talosconfig=live["talosconfig"])
+    return Talosctl(talosconfig=live["talosconfig"], run=process_run)
 
 
 def test_real_node_answers_version_services_and_firewall_in_the_parsed_shapes(talos_live):
@@ -37,7 +38,7 @@ def test_real_dry_run_of_the_nodes_own_config_reports_no_changes(talos_live, tmp
     path.touch(mode=0o600)
     spec = machineconfig["spec"]
     path.write_text(spec if isinstance(spec, str) else D.dump([spec]))
-    plan = A.Applier(tc).plan(talos_live["node"], str(path), "no-reboot")
+    plan = A.Applier(tc, run_command=process_run).plan(talos_live["node"], str(path), "no-reboot")
     assert plan["changed"] is False, plan["diff"]
     assert plan["mode_details"].startswith("Applied configuration")
     os.unlink(str(path))

@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import subprocess
 
 try:
     import yaml
@@ -53,10 +52,10 @@ def go_duration(seconds):
     return "%ds" % secs
 
 
-def _subprocess_run(argv, env=None):
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out, err = proc.communicate()
-    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+def _no_runner(argv, env=None):
+    # Commands run through AnsibleModule.run_command (see common.client_from_module); module_utils
+    # never spawns processes itself.
+    raise NetsecError("talosctl: no command runner given", fix="pass run=, e.g. a wrapper of module.run_command")
 
 
 def parse_apply_output(text):
@@ -116,7 +115,7 @@ class Talosctl(object):
         self.binary = binary
         self.talosconfig = talosconfig
         self.endpoints = list(endpoints or [])
-        self._run = run or _subprocess_run
+        self._run = run or _no_runner
         self.env = env
 
     def __repr__(self):

@@ -15,6 +15,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils.talos import app
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import firewall as F
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import Talosctl
+from fixtures.talos import process_run
 
 CP, WORKER, JUMP = "198.18.1.21", "198.18.1.22", "198.18.2.5"
 SPEC = {"name": "c1"}
@@ -46,7 +47,7 @@ def write(tmp_path, text, name="node.yaml"):
 
 
 def applier():
-    return A.Applier(Talosctl(talosconfig=None))
+    return A.Applier(Talosctl(talosconfig=None, run=process_run), run_command=process_run)
 
 
 def test_unchanged_config_is_not_applied(cluster, tmp_path):

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import talosctl as T
+from fixtures.talos import process_run
 
 DRY_RUN = """Dry run summary:
 Applied configuration without a reboot (skipped in dry-run).
@@ -94,7 +95,7 @@ def test_failing_talosctl_raises_with_its_stderr():
 
 def test_missing_binary_says_what_to_install():
     with pytest.raises(T.TalosctlError, match="cannot run /nonexistent/talosctl") as err:
-        T.Talosctl("/nonexistent/talosctl").version("n")
+        T.Talosctl("/nonexistent/talosctl", run=process_run).version("n")
     assert "install talosctl" in err.value.fix
 
 
