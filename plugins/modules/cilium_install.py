@@ -22,7 +22,7 @@ description:
     that override a value the profile sets, a profile that contradicts the port model).
   - Reports the difference between the computed values and O(current_values) (the values of
     the deployed release, for example from M(kubernetes.core.helm_info)).
-  - With O(delivery=helm) the module only computes; the caller passes RV(values) to
+  - With O(delivery=helm) the module only computes; the caller passes RV(helm_values) to
     M(kubernetes.core.helm). With O(delivery=render) it writes the values file and, when a
     C(helm) binary is found, the manifest from C(helm template) and a Talos machine-config
     patch carrying it as an C(inlineManifest); without C(helm) it writes the values only and
