@@ -71,8 +71,14 @@ def private_data_dir(tmp_path_factory, lab):
 def run_job(pdd, playbook, check=False):
     import ansible_runner
 
-    result = ansible_runner.run(private_data_dir=str(pdd), playbook=playbook, cmdline="--check" if check else None,
-                                quiet=True, timeout=1500)
+    # The job type of every job is set explicitly, as AWX does: ansible-runner keeps a cmdline it
+    # was given in env/cmdline, so a check job would otherwise turn every later job into one.
+    cmdline = pdd / "env" / "cmdline"
+    if check:
+        cmdline.write_text("--check")
+    elif cmdline.exists():
+        cmdline.unlink()
+    result = ansible_runner.run(private_data_dir=str(pdd), playbook=playbook, quiet=True, timeout=1500)
     stdout = result.stdout.read()
     return result, stdout
 
