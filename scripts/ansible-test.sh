@@ -44,7 +44,7 @@ for v in $pip_version; do cp "$REPO/scripts/ansible-test-get-pip.py" "$HOME/.ans
 at_root="${ANSIBLE_TEST_ROOT:-/tmp/safespring-netsec-ansible-test}/$leg"
 work="$at_root/ansible_collections/safespring/netsec"
 mkdir -p "$work"
-rsync -a --delete --exclude-from="$REPO/.gitignore" --exclude .git "$REPO/" "$work/"
+rsync -a --delete --delete-excluded --exclude-from="$REPO/.gitignore" --exclude .git "$REPO/" "$work/"
 # ansible-test drops SHARED_DIR from the environment: tests find ../shared/specs beside the copy.
 ln -sfn "$SHARED_DIR" "$at_root/ansible_collections/safespring/shared"
 cd "$work"
