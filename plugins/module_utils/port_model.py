@@ -40,6 +40,9 @@ _SERVICE_LIST = [
     Service("cilium-health", "tcp", 4240, 4240, "cilium-health probes"),
     Service("cilium-health-icmp", "icmp", None, None, "cilium-health ICMP echo"),
     Service("hubble-server", "tcp", 4244, 4244, "Hubble server (peer service for relay)"),
+    # Pod ports (the chart's container ports), reached through Cilium policies, never a node rule.
+    Service("hubble-relay", "tcp", 4245, 4245, "Hubble relay API (pod port)"),
+    Service("hubble-ui", "tcp", 8081, 8081, "Hubble UI (pod port)"),
     Service("kubespan", "udp", 51820, 51820, "Talos KubeSpan (WireGuard)"),
     Service("nodeports", "tcp", 30000, 32767, "Kubernetes NodePort range"),
     Service("http", "tcp", 80, 80, "HTTP ingress (redirects to HTTPS)"),

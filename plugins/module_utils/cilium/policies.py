@@ -29,10 +29,6 @@ CNP = "CiliumNetworkPolicy"
 CCNP = "CiliumClusterwideNetworkPolicy"
 PREFIX = "netsec-"
 
-# Pod ports of the Hubble components (the chart's container ports): the API behind the jump host.
-HUBBLE_RELAY_PORT = 4245
-HUBBLE_UI_PORT = 8081
-
 NODE_SELECTORS = {
     "control_plane": {"matchLabels": {"node-role.kubernetes.io/control-plane": ""}},
     "worker": {"matchExpressions": [{"key": "node-role.kubernetes.io/control-plane", "operator": "DoesNotExist"}]},
@@ -132,7 +128,7 @@ def kube_system_policies(spec, address_book, hubble_relay=True, hubble_ui=False,
     jump = _jump_host_cidrs(spec, address_book, field)
     if hubble_relay:
         ingress = []
-        relay_ports = [{"ports": [{"port": str(HUBBLE_RELAY_PORT), "protocol": "TCP"}]}]
+        relay_ports = _ports(pm.SERVICES["hubble-relay"])
         if jump:
             ingress.append({"fromCIDR": jump, "toPorts": relay_ports})
         if hubble_ui:
@@ -142,7 +138,7 @@ def kube_system_policies(spec, address_book, hubble_relay=True, hubble_ui=False,
         out.append(cnp("hubble-relay", {"matchLabels": {"k8s-app": "hubble-relay"}}, ingress,
                        "Hubble API: the jump host (and the Hubble UI) only"))
     if hubble_ui:
-        ui_ports = [{"ports": [{"port": str(HUBBLE_UI_PORT), "protocol": "TCP"}]}]
+        ui_ports = _ports(pm.SERVICES["hubble-ui"])
         ingress = [{"fromCIDR": jump, "toPorts": ui_ports}] if jump else [{"fromEntities": ["host"]}]
         out.append(cnp("hubble-ui", {"matchLabels": {"k8s-app": "hubble-ui"}}, ingress, "Hubble UI: the jump host only"))
     return out

@@ -160,3 +160,11 @@ def test_vrrp_addresses_are_normalised_cidrs_and_validated():
     with pytest.raises(NetsecError) as err:
         spec(loadbalancer={"vrrp_addresses": ["vip"]})
     assert err.value.field == "cluster.loadbalancer.vrrp_addresses[0]"
+
+
+def test_hubble_pod_ports_never_become_node_rules():
+    # Relay and UI are pod ports: Cilium policies admit them; no security group or Talos rule may.
+    everything = spec(cni={"tunnel": "vxlan", "wireguard": True, "health": True, "hubble": True})
+    names = set(f.service.name for f in pm.flows(everything))
+    assert "hubble-server" in names
+    assert not names & {"hubble-relay", "hubble-ui"}

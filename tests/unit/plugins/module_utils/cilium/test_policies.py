@@ -99,11 +99,11 @@ def test_hubble_relay_and_ui_accept_the_jump_host_only():
     pols = by_name(policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, hubble_ui=True))
     relay = pols["netsec-hubble-relay"]["spec"]["ingress"]
     assert relay[0]["fromCIDR"] == ["198.18.2.5/32", "fd5a:fe:2::5/128"]
-    assert relay[0]["toPorts"][0]["ports"][0]["port"] == str(policies.HUBBLE_RELAY_PORT)
+    assert relay[0]["toPorts"][0]["ports"][0]["port"] == "4245"
     assert relay[1]["fromEndpoints"] == [{"matchLabels": {"k8s-app": "hubble-ui"}}]
     ui = pols["netsec-hubble-ui"]["spec"]["ingress"]
     assert ui == [{"fromCIDR": ["198.18.2.5/32", "fd5a:fe:2::5/128"],
-                   "toPorts": [{"ports": [{"port": str(policies.HUBBLE_UI_PORT), "protocol": "TCP"}]}]}]
+                   "toPorts": [{"ports": [{"port": "8081", "protocol": "TCP"}]}]}]
 
 
 def test_kube_system_is_default_deny_with_dns_open_to_the_cluster_on_dns_ports_only():
