@@ -33,6 +33,7 @@ author:
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.kubernetes
 attributes:
   check_mode:
     support: full
@@ -157,29 +158,11 @@ options:
   probe_cluster:
     description:
       - Read the live C(cilium-config) ConfigMap; a host firewall already enabled there counts as
-        the audit phase for O(host_firewall=enforce). Uses the connection options below, which
-        are otherwise ignored (they exist so that C(module_defaults) of the C(kubernetes) group work).
+        the audit phase for O(host_firewall=enforce). Only then are the connection options (O(kubeconfig),
+        O(context), O(host), O(api_key), O(ca_cert), O(validate_certs)) used; otherwise they are ignored
+        (they exist so that C(module_defaults) of the C(kubernetes) group work).
     type: bool
     default: false
-  kubeconfig:
-    description: Path of the kubeconfig (O(probe_cluster) only).
-    type: path
-  context:
-    description: Kubeconfig context (O(probe_cluster) only).
-    type: str
-  host:
-    description: API server URL (O(probe_cluster) only).
-    type: str
-  api_key:
-    description: Bearer token for O(host).
-    type: str
-  ca_cert:
-    description: CA bundle for the API server.
-    type: path
-  validate_certs:
-    description: Verify the API server's certificate.
-    type: bool
-    default: true
 notes:
   - Cilium's SPIRE-based mutual authentication is deprecated since 1.20 (cilium/cilium#47132);
     use O(mesh) instead.

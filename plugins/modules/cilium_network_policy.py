@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.kubernetes
 attributes:
   check_mode:
     support: full
@@ -73,25 +74,6 @@ options:
       - JSON Schema file per kind (keys C(CiliumNetworkPolicy), C(CiliumClusterwideNetworkPolicy)),
         for example the datreeio/CRDs-catalog conversions. Required for O(delivery=render).
     type: dict
-  kubeconfig:
-    description: Path of the kubeconfig; defaults to C(KUBECONFIG) or C(~/.kube/config).
-    type: path
-  context:
-    description: Kubeconfig context.
-    type: str
-  host:
-    description: API server URL (instead of a kubeconfig, with O(api_key)).
-    type: str
-  api_key:
-    description: Bearer token for O(host).
-    type: str
-  ca_cert:
-    description: CA bundle for the API server.
-    type: path
-  validate_certs:
-    description: Verify the API server's certificate.
-    type: bool
-    default: true
 requirements:
   - kubernetes (Python) for O(delivery=apply)
   - jsonschema

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.INFO_MODULE
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.kubernetes
 options:
   namespace:
     description: Namespace of the Cilium installation.
@@ -39,25 +40,6 @@ options:
     description: Run C(cilium-dbg encrypt status) in each agent pod (needs C(pods/exec) rights).
     type: bool
     default: false
-  kubeconfig:
-    description: Path of the kubeconfig; defaults to C(KUBECONFIG) or C(~/.kube/config).
-    type: path
-  context:
-    description: Kubeconfig context.
-    type: str
-  host:
-    description: API server URL (instead of a kubeconfig, with O(api_key)).
-    type: str
-  api_key:
-    description: Bearer token for O(host).
-    type: str
-  ca_cert:
-    description: CA bundle for the API server.
-    type: path
-  validate_certs:
-    description: Verify the API server's certificate.
-    type: bool
-    default: true
 requirements:
   - kubernetes (Python)
 seealso:

@@ -27,6 +27,7 @@ requirements:
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.talos
 attributes:
   check_mode:
     support: full
@@ -74,18 +75,6 @@ options:
     description: Seconds allowed after the try deadline for Talos to restore the previous config.
     type: int
     default: 5
-  talosconfig:
-    description: talosconfig file; when unset talosctl reads E(TALOSCONFIG) or its default path.
-    type: path
-  endpoints:
-    description: Endpoints (talosctl C(--endpoints)); default from the talosconfig.
-    type: list
-    elements: str
-    default: []
-  talosctl_path:
-    description: The talosctl executable.
-    type: str
-    default: talosctl
 seealso:
   - module: safespring.netsec.talos_machine_config
   - module: safespring.netsec.talos_info

@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.INFO_MODULE
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.talos
 options:
   node:
     description: The node to read.
@@ -34,18 +35,6 @@ options:
     elements: str
     choices: [version, services, firewall]
     default: [version, services, firewall]
-  talosconfig:
-    description: talosconfig file; when unset talosctl reads E(TALOSCONFIG) or its default path.
-    type: path
-  endpoints:
-    description: Endpoints (talosctl C(--endpoints)); default from the talosconfig.
-    type: list
-    elements: str
-    default: []
-  talosctl_path:
-    description: The talosctl executable.
-    type: str
-    default: talosctl
 seealso:
   - module: safespring.netsec.talos_apply
 author:

@@ -21,37 +21,13 @@ author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.zitadel
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 options:
-  url:
-    description:
-      - Base URL of the Zitadel instance, for example V(https://id.example.com).
-    type: str
-    required: true
-  token:
-    description:
-      - Personal access token of a Zitadel service user (needs the project/org manager role; C(IAM_OWNER) for the instance login policy).
-      - Never printed; set it once for all zitadel modules with C(module_defaults) and C(group/safespring.netsec.zitadel).
-    type: str
-    required: true
-  org_id:
-    description:
-      - Organisation to act in (sent as the C(x-zitadel-orgid) header). Defaults to the service user's organisation.
-    type: str
-  validate_certs:
-    description:
-      - Verify the TLS certificate of O(url).
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds to wait for each API call.
-    type: int
-    default: 30
   level:
     description:
       - V(org) manages the policy of the organisation (O(org_id) or the service user's own).
@@ -104,6 +80,7 @@ options:
       - Allow login through external identity providers.
     type: bool
 notes:
+  - The service user of O(token) needs the organisation manager role for O(level=org) and C(IAM_OWNER) for O(level=instance).
   - Zitadel marks a login with two factors or with a passkey as C(mfa) in the token's C(amr) claim; the API server's
     AuthenticationConfiguration built by this collection rejects tokens without it.
 seealso:

@@ -20,37 +20,13 @@ author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.zitadel
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 options:
-  url:
-    description:
-      - Base URL of the Zitadel instance, for example V(https://id.example.com).
-    type: str
-    required: true
-  token:
-    description:
-      - Personal access token of a Zitadel service user (needs the project/org manager role; C(IAM_OWNER) for the instance login policy).
-      - Never printed; set it once for all zitadel modules with C(module_defaults) and C(group/safespring.netsec.zitadel).
-    type: str
-    required: true
-  org_id:
-    description:
-      - Organisation to act in (sent as the C(x-zitadel-orgid) header). Defaults to the service user's organisation.
-    type: str
-  validate_certs:
-    description:
-      - Verify the TLS certificate of O(url).
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds to wait for each API call.
-    type: int
-    default: 30
   project_id:
     description:
       - Id of the project the application belongs to (RV(safespring.netsec.zitadel_project#module:project_id)).
@@ -101,6 +77,7 @@ options:
     type: bool
     default: true
 notes:
+  - The service user of O(token) needs the project or organisation manager role in the organisation.
   - Changing the configuration keeps the client id; removing and re-creating the app gives a new one.
 seealso:
   - module: safespring.netsec.zitadel_project
