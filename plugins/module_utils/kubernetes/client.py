@@ -35,8 +35,6 @@ CONNECTION_ARGSPEC = dict(
     validate_certs=dict(type="bool", default=True),
 )
 
-CONNECTION_DOC_KEYS = tuple(CONNECTION_ARGSPEC)
-
 
 class KubeError(NetsecError):
     """An API call that failed, with the HTTP status and the server's message."""
