@@ -141,9 +141,10 @@ protocol bgp platform {{
 
 
 @pytest.fixture
-def lb_speakers(lab_netns, tmp_path):
+def lb_speakers(lab_netns, lab_hosts, tmp_path):
     """A plain BIRD in each LB namespace announcing the anycast address and routes the
-    router must refuse; stopped by pid afterwards."""
+    router must refuse; stopped by pid afterwards. lab_hosts: fresh containers, so no BIRD
+    of the lb_ha role shares the namespace and its session with the router."""
     topo = lab_netns.topology
     anycast = topo.data["anycast"]
     refused4 = ["198.18.0.0/25", "198.18.3.3/32"]          # not a /32; outside 198.18.0.0/24
