@@ -17,6 +17,9 @@ description:
   - The AuthenticationConfiguration maps the keys of Zitadel's role claim (a map) to groups with a CEL expression,
     rejects tokens whose C(amr) shows no multi-factor login, and refuses C(system:) usernames and groups.
   - With O(dest) the three documents are written as YAML for GitOps; unchanged files are left alone.
+  - Every RBAC object carries the owner labels of O(owned_set) (C(app.kubernetes.io/managed-by=safespring.netsec),
+    C(netsec.safespring.com/owned-set=<owned_set>)); RV(rbac_keys) and RV(owned_kinds) let a caller prune the objects of
+    that set that are no longer declared, as the role C(safespring.netsec.zitadel_rbac) does.
   - No binding to C(system:masters) is ever produced.
 author: Safespring platform team (@safespring)
 extends_documentation_fragment:
@@ -93,6 +96,12 @@ options:
     description: Name of cluster, context and user in the kubeconfig.
     type: str
     default: kubernetes
+  owned_set:
+    description:
+      - Owned set the RBAC objects belong to (value of the C(netsec.safespring.com/owned-set) label); a label value
+        (1-63 letters, digits, C(-), C(_) or C(.), starting and ending alphanumeric).
+      - Defaults to C(zitadel-rbac-<cluster_name>). Give each cluster's set its own name; pruning one set never touches another.
+    type: str
   server:
     description: API server URL for the kubeconfig; without it no kubeconfig is built.
     type: str
@@ -145,6 +154,23 @@ role_keys:
   returned: always
   type: list
   elements: str
+rbac_keys:
+  description: C(kind/namespace/name) of every RBAC object (namespace empty when cluster-scoped), for pruning what is no longer declared.
+  returned: always
+  type: list
+  elements: str
+  sample: [ClusterRoleBinding//zitadel:cluster-admin, RoleBinding/payments/zitadel:developer]
+owned_set:
+  description: The owned set the RBAC objects are labelled with.
+  returned: always
+  type: str
+  sample: zitadel-rbac-prod
+owned_kinds:
+  description: Every kind this module can produce, in the order a prune deletes them (bindings before the roles they reference).
+  returned: always
+  type: list
+  elements: str
+  sample: [ClusterRoleBinding, RoleBinding, ClusterRole]
 zitadel_roles:
   description: The role keys as O(safespring.netsec.zitadel_project#module:roles) entries (key, display_name, group).
   returned: always
@@ -169,6 +195,7 @@ except ImportError:
     HAS_YAML = False
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned
 from ansible_collections.safespring.netsec.plugins.module_utils.zitadel import authn, rbac
 
 
@@ -201,8 +228,8 @@ def write(module, path, content, result):
     os.chmod(path, 0o600)
 
 
-def main():
-    module = AnsibleModule(argument_spec=dict(
+def argument_spec():
+    return dict(
         issuer_url=dict(type="str", required=True),
         client_id=dict(type="str", required=True),
         project_id=dict(type="str", required=True),
@@ -219,28 +246,43 @@ def main():
             namespaces=dict(type="list", elements="str", default=[]),
         )),
         cluster_name=dict(type="str", default="kubernetes"),
+        owned_set=dict(type="str"),
         server=dict(type="str"),
         certificate_authority_data=dict(type="str"),
         dest=dict(type="path"),
-    ), supports_check_mode=True)
+    )
+
+
+def plan(p):
+    """Pure: parameters -> the documents and what a caller needs to prune. Raises NetsecError."""
+    owned_set = p.get("owned_set") or "%s-%s" % (rbac.DEFAULT_OWNED_SET, p["cluster_name"])
+    owned.check_owned_set_name(owned_set, field="owned_set")
+    config = authn.authentication_configuration(
+        p["issuer_url"], p["client_id"], p["project_id"], api_version=p["api_version"], org_id=p["org_id"],
+        username_claim=p["username_claim"], username_prefix=p["username_prefix"], groups_prefix=p["groups_prefix"],
+        mfa_amr_values=p["mfa_amr_values"], require_mfa=p["require_mfa"], certificate_authority=p["certificate_authority"])
+    keys = rbac.role_keys_for(p["access"])
+    objects = rbac.rbac_objects(keys, groups_prefix=p["groups_prefix"], owned_set=owned_set)
+    kubeconfig = None
+    if p["server"]:
+        kubeconfig = authn.kubeconfig(p["cluster_name"], p["server"], p["issuer_url"], p["client_id"], project_id=p["project_id"],
+                                      certificate_authority_data=p["certificate_authority_data"])
+    return dict(authentication_configuration=config, rbac=objects, rbac_keys=rbac.object_keys(objects), owned_set=owned_set,
+                owned_kinds=list(rbac.PRUNE_ORDER), role_keys=keys, zitadel_roles=rbac.zitadel_roles(keys), kubeconfig=kubeconfig)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     p = module.params
     try:
-        config = authn.authentication_configuration(
-            p["issuer_url"], p["client_id"], p["project_id"], api_version=p["api_version"], org_id=p["org_id"],
-            username_claim=p["username_claim"], username_prefix=p["username_prefix"], groups_prefix=p["groups_prefix"],
-            mfa_amr_values=p["mfa_amr_values"], require_mfa=p["require_mfa"], certificate_authority=p["certificate_authority"])
-        keys = rbac.role_keys_for(p["access"])
-        objects = rbac.rbac_objects(keys, groups_prefix=p["groups_prefix"])
-        kubeconfig = None
-        if p["server"]:
-            kubeconfig = authn.kubeconfig(p["cluster_name"], p["server"], p["issuer_url"], p["client_id"], project_id=p["project_id"],
-                                          certificate_authority_data=p["certificate_authority_data"])
+        planned = plan(p)
     except NetsecError as exc:
         exc.fail(module, changed=False)
-    result = dict(changed=False, authentication_configuration=config, rbac=objects, role_keys=keys,
-                  zitadel_roles=rbac.zitadel_roles(keys), files=[], diff=[])
+    kubeconfig = planned.pop("kubeconfig")
+    config, objects = planned["authentication_configuration"], planned["rbac"]
+    result = dict(planned, changed=False, files=[], diff=[])
     if kubeconfig is not None:
         result["kubeconfig"] = kubeconfig
     if p["dest"]:

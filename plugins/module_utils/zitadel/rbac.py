@@ -9,6 +9,8 @@ cluster-wide, cannot read Secrets or change RBAC), ``viewer`` (reads, no Secrets
 ``developer:<namespace>``; the group is ``<groups_prefix><role key>``.
 Nothing here ever binds ``system:masters`` (or any ``system:`` group): break-glass access is
 Talos' admin kubeconfig, kept apart (docs/zitadel-rbac.md).
+Every object carries the owner labels of one owned set (``kubernetes/owned.py``), so the role
+can prune what it owns and no longer declares, and never anything else.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,11 +20,18 @@ __metaclass__ = type
 import re
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned
 
 CLUSTER_LEVELS = ("cluster-admin", "operator", "viewer")
 NAMESPACED_LEVELS = ("developer",)
 ACCESS_LEVELS = CLUSTER_LEVELS + NAMESPACED_LEVELS
-MANAGED_BY = "safespring.netsec.zitadel_rbac"
+DEFAULT_OWNED_SET = "zitadel-rbac"
+# managed-by value of releases before owned sets: objects carrying it were made by this role
+LEGACY_MANAGED_BY = "safespring.netsec.zitadel_rbac"
+API_VERSION = "rbac.authorization.k8s.io/v1"
+# Deletion order for pruning: bindings (the grants) before the roles they reference, so an
+# interrupted prune never leaves a binding behind whose role a later object could refill.
+PRUNE_ORDER = ("ClusterRoleBinding", "RoleBinding", "ClusterRole")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 READ = ["get", "list", "watch"]
 
@@ -93,8 +102,8 @@ def _subject(group):
     return {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group}
 
 
-def _meta(name, namespace=None, key=None):
-    meta = {"name": name, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}}
+def _meta(name, owned_set, namespace=None, key=None):
+    meta = {"name": name, "labels": owned.owner_labels(owned_set)}
     if key:
         meta["annotations"] = {"netsec.safespring.com/zitadel-role": key}
     if namespace:
@@ -102,50 +111,61 @@ def _meta(name, namespace=None, key=None):
     return meta
 
 
-def _cluster_role(name, rules):
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": _meta(name), "rules": rules}
+def _cluster_role(name, rules, owned_set):
+    return {"apiVersion": API_VERSION, "kind": "ClusterRole", "metadata": _meta(name, owned_set), "rules": rules}
 
 
-def _cluster_binding(name, role, group, key):
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": _meta(name, key=key),
+def _cluster_binding(name, role, group, key, owned_set):
+    return {"apiVersion": API_VERSION, "kind": "ClusterRoleBinding", "metadata": _meta(name, owned_set, key=key),
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
             "subjects": [_subject(group)]}
 
 
-def _role_binding(name, namespace, role, group, key):
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": _meta(name, namespace, key),
+def _role_binding(name, namespace, role, group, key, owned_set):
+    return {"apiVersion": API_VERSION, "kind": "RoleBinding", "metadata": _meta(name, owned_set, namespace, key),
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
             "subjects": [_subject(group)]}
 
 
-def rbac_objects(role_keys, groups_prefix="zitadel:", name_prefix="zitadel"):
-    """RBAC objects for the role keys in use (sorted, deterministic)."""
+def rbac_objects(role_keys, groups_prefix="zitadel:", name_prefix="zitadel", owned_set=DEFAULT_OWNED_SET):
+    """RBAC objects for the role keys in use (sorted, deterministic), labelled as `owned_set`."""
+    owned.check_owned_set_name(owned_set)
     if groups_prefix.startswith("system:") or not groups_prefix:
         raise NetsecError("%r cannot prefix groups: a role key 'masters' would bind system:masters" % (groups_prefix,),
                           field="groups_prefix", fix="use e.g. 'zitadel:'")
     keys = sorted(set(role_keys))
     objs = []
     if any(k in ("operator", "viewer") for k in keys):
-        objs.append(_cluster_role("%s:cluster-reader" % name_prefix, CLUSTER_READER_RULES))
+        objs.append(_cluster_role("%s:cluster-reader" % name_prefix, CLUSTER_READER_RULES, owned_set))
     if "operator" in keys:
-        objs.append(_cluster_role("%s:operator" % name_prefix, OPERATOR_RULES))
+        objs.append(_cluster_role("%s:operator" % name_prefix, OPERATOR_RULES, owned_set))
     for key in keys:
         group = group_name(key, groups_prefix)
         if key == "cluster-admin":
-            objs.append(_cluster_binding("%s:cluster-admin" % name_prefix, "cluster-admin", group, key))
+            objs.append(_cluster_binding("%s:cluster-admin" % name_prefix, "cluster-admin", group, key, owned_set))
         elif key in ("operator", "viewer"):
-            objs.append(_cluster_binding("%s:%s:view" % (name_prefix, key), "view", group, key))
-            objs.append(_cluster_binding("%s:%s:cluster-reader" % (name_prefix, key), "%s:cluster-reader" % name_prefix, group, key))
+            objs.append(_cluster_binding("%s:%s:view" % (name_prefix, key), "view", group, key, owned_set))
+            objs.append(_cluster_binding("%s:%s:cluster-reader" % (name_prefix, key), "%s:cluster-reader" % name_prefix, group, key, owned_set))
             if key == "operator":
-                objs.append(_cluster_binding("%s:operator" % name_prefix, "%s:operator" % name_prefix, group, key))
+                objs.append(_cluster_binding("%s:operator" % name_prefix, "%s:operator" % name_prefix, group, key, owned_set))
         else:
             level, _sep, namespace = key.partition(":")
             if level not in NAMESPACED_LEVELS or not _DNS_LABEL.match(namespace):
                 raise NetsecError("%r is not a role key this collection knows" % key, field="role_keys",
                                   fix="use %s or developer:<namespace>" % ", ".join(CLUSTER_LEVELS))
-            objs.append(_role_binding("%s:developer" % name_prefix, namespace, "edit", group, key))
+            objs.append(_role_binding("%s:developer" % name_prefix, namespace, "edit", group, key, owned_set))
     assert_no_system_masters(objs)
     return objs
+
+
+def object_key(obj):
+    """`kind/namespace/name` (namespace empty when cluster-scoped), as netpol_policies' policy_keys."""
+    meta = obj.get("metadata") or {}
+    return "%s/%s/%s" % (obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
+
+
+def object_keys(objects):
+    return [object_key(obj) for obj in objects]
 
 
 def assert_no_system_masters(objects):
