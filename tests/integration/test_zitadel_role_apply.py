@@ -51,15 +51,15 @@ def role_vars(tmp_path, double, teams=None):
     }
 
 
-def binding(kind, name, labels=None, namespace=None):
+def binding(kind, name, labels=None, namespace=None, role="view", group="auditors"):
     meta = {"name": name}
     if labels:
         meta["labels"] = labels
     if namespace:
         meta["namespace"] = namespace
     return {"apiVersion": RBAC + "/v1", "kind": kind, "metadata": meta,
-            "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": "view"},
-            "subjects": [{"kind": "Group", "apiGroup": RBAC, "name": "auditors"}]}
+            "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": role},
+            "subjects": [{"kind": "Group", "apiGroup": RBAC, "name": group}]}
 
 
 def rbac_state(double):
@@ -78,8 +78,11 @@ def test_role_applies_rbac_with_owner_labels_and_prunes_only_a_dropped_teams_bin
     other_set = api_double.seed(binding("ClusterRoleBinding", "zitadel:staging-viewers",
                                         dict(OWNED, **{"netsec.safespring.com/owned-set": "zitadel-rbac-staging"})))
     # written by a release before owned sets (managed-by value only this role used): stale, so pruned
-    api_double.seed(binding("RoleBinding", "zitadel:developer", {"app.kubernetes.io/managed-by": "safespring.netsec.zitadel_rbac"},
-                            namespace="retired"))
+    legacy = {"app.kubernetes.io/managed-by": "safespring.netsec.zitadel_rbac"}
+    api_double.seed(binding("RoleBinding", "zitadel:developer", legacy, namespace="retired"))
+    # still declared (roleRef is immutable, so as the old release wrote it): relabelled in place
+    adopted = api_double.seed(binding("ClusterRoleBinding", "zitadel:cluster-admin", legacy, role="cluster-admin",
+                                      group="zitadel:cluster-admin"))
     base = role_vars(tmp_path, api_double)
 
     before = copy.deepcopy(api_double.objects)
@@ -107,6 +110,8 @@ def test_role_applies_rbac_with_owner_labels_and_prunes_only_a_dropped_teams_bin
     for kind, namespace, name in declared:
         assert api_double.get(kind, name, namespace)["metadata"]["labels"] == OWNED, (kind, name)
     assert api_double.get("ClusterRoleBinding", "hand-made-auditors")["metadata"].get("labels") is None
+    assert state[("ClusterRoleBinding", "", "zitadel:cluster-admin")] == adopted["metadata"]["uid"]
+    assert api_double.get("ClusterRoleBinding", "zitadel:cluster-admin")["metadata"]["labels"] == OWNED
 
     mark = len(api_double.requests)
     rc, dummy_tasks, stats, proc = run_playbook(tmp_path, PLAY, base)
