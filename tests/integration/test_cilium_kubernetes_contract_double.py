@@ -2,7 +2,6 @@
 contract double (strict about server-side apply, dry run, preconditions and CRD validation)."""
 import copy
 
-import yaml
 
 import pytest
 
@@ -177,18 +176,9 @@ def seed_cilium(double, ready=True, nodes=("cp1", "w1")):
     double.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "shop"}}})
 
 
-def kubeconfig(tmp_path, double):
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "double",
-        "clusters": [{"name": "double", "cluster": {"server": double.url}}],
-        "users": [{"name": "ci", "user": {"token": double.token}}],
-        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "ci"}}]}))
-    return str(path)
-
 
 def role_cluster_play(tmp_path, double, **overrides):
-    variables = {"cilium_cluster": LAB_CLUSTER, "cilium_addresses": LAB_ADDRESS_BOOK, "cilium_kubeconfig": kubeconfig(tmp_path, double),
+    variables = {"cilium_cluster": LAB_CLUSTER, "cilium_addresses": LAB_ADDRESS_BOOK, "cilium_kubeconfig": double.kubeconfig(tmp_path),
                  "cilium_mesh": "istio-ambient", "cilium_mesh_namespaces": ["shop"], "cilium_wait_retries": 1, "cilium_wait_delay": 0}
     variables.update(overrides)
     return [{"hosts": "localhost", "gather_facts": False, "vars": variables, "tasks": [

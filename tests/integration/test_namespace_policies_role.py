@@ -112,16 +112,6 @@ def test_role_applies_proves_and_prunes_on_a_live_cluster(tmp_path):
     assert any(item.get("changed") for r in pruned for item in r.get("results", [])), "the dropped path's policy is pruned"
 
 
-def _kubeconfig(tmp_path, double):
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "double",
-        "clusters": [{"name": "double", "cluster": {"server": double.url}}],
-        "users": [{"name": "double", "user": {"token": double.token}}],
-        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "double"}}]}))
-    path.chmod(0o600)
-    return str(path)
-
 
 @pytest.fixture
 def api_double(kubernetes_contract_double, monkeypatch):
@@ -149,7 +139,7 @@ SMALL = {
 def test_role_applies_with_server_side_apply_and_prunes_only_its_own_set(tmp_path, api_double):
     foreign = api_double.seed({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                                "metadata": {"name": "hand-made", "namespace": "ingress"}, "spec": {"podSelector": {}}})
-    base = dict(SMALL, namespace_policies_kubeconfig=_kubeconfig(tmp_path, api_double))
+    base = dict(SMALL, namespace_policies_kubeconfig=api_double.kubeconfig(tmp_path))
     before = dict(api_double.objects)
     rc, tasks, proc = run_playbook(tmp_path, PLAY, base, "--check", "--diff")
     assert rc == 0, proc.stdout[-4000:]

@@ -4,7 +4,6 @@ owned set (bindings before roles, uid preconditions), check mode that changes no
 import copy
 
 import pytest
-import yaml
 
 from fixtures.cilium import run_playbook
 
@@ -30,23 +29,13 @@ def api_double(kubernetes_contract_double, monkeypatch):
     return kubernetes_contract_double
 
 
-def _kubeconfig(tmp_path, double):
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "double",
-        "clusters": [{"name": "double", "cluster": {"server": double.url}}],
-        "users": [{"name": "double", "user": {"token": double.token}}],
-        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "double"}}]}))
-    path.chmod(0o600)
-    return str(path)
-
 
 def role_vars(tmp_path, double, teams=None):
     # render-only: the ids a Zitadel run would return are given, so no Zitadel call is made
     return {
         "zitadel_rbac_url": "https://id.example.com", "zitadel_rbac_render_only": True, "zitadel_rbac_apply": True,
         "zitadel_rbac_environments": [{"name": "prod", "project_id": "285441962217030421", "client_id": "1@kubernetes-prod",
-                                       "kubeconfig": _kubeconfig(tmp_path, double)}],
+                                       "kubeconfig": double.kubeconfig(tmp_path)}],
         "zitadel_rbac_teams": copy.deepcopy(TEAMS if teams is None else teams),
     }
 
