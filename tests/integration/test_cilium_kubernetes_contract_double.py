@@ -176,7 +176,6 @@ def seed_cilium(double, ready=True, nodes=("cp1", "w1")):
     double.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "shop"}}})
 
 
-
 def role_cluster_play(tmp_path, double, **overrides):
     variables = {"cilium_cluster": LAB_CLUSTER, "cilium_addresses": LAB_ADDRESS_BOOK, "cilium_kubeconfig": double.kubeconfig(tmp_path),
                  "cilium_mesh": "istio-ambient", "cilium_mesh_namespaces": ["shop"], "cilium_wait_retries": 1, "cilium_wait_delay": 0}

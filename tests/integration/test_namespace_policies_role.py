@@ -112,7 +112,6 @@ def test_role_applies_proves_and_prunes_on_a_live_cluster(tmp_path):
     assert any(item.get("changed") for r in pruned for item in r.get("results", [])), "the dropped path's policy is pruned"
 
 
-
 @pytest.fixture
 def api_double(kubernetes_contract_double, monkeypatch):
     """The strict Kubernetes API contract double (tests/fixtures/cilium.py), also serving

@@ -29,7 +29,6 @@ def api_double(kubernetes_contract_double, monkeypatch):
     return kubernetes_contract_double
 
 
-
 def role_vars(tmp_path, double, teams=None):
     # render-only: the ids a Zitadel run would return are given, so no Zitadel call is made
     return {
