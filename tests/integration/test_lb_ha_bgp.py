@@ -55,7 +55,10 @@ def test_both_lbs_announce_v4_and_v6_and_clients_are_served_through_the_router(e
     sessions = lab_netns.run("ssn-lb1", "ss", "-Htn", "state", "established",
                              f"( dport = :{port} or sport = :{port} )").stdout
     peer = str(lab_netns.topology.peer_address.ip)
-    assert peer in sessions and f":{port} " in sessions + " ", sessions
+    # Columns: Recv-Q Send-Q local peer. Either side may have opened the session, so the BGP
+    # port is the local or the peer port; the peer address is the router's either way.
+    endpoints = [[end.rsplit(":", 1) for end in line.split()[-2:]] for line in sessions.splitlines() if line.strip()]
+    assert any(remote[0].strip("[]") == peer and str(port) in (local[1], remote[1]) for local, remote in endpoints), sessions
     # Multihop BFD with the router comes up (the session goes down with it on link loss).
     for node in ecmp_pair.nodes.values():
         wait_for(lambda n=node: " Up " in n.birdc("show", "bfd", "sessions"), timeout=15, what=f"{node.name} BFD Up")
