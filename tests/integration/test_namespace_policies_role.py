@@ -113,12 +113,10 @@ def test_role_applies_proves_and_prunes_on_a_live_cluster(tmp_path):
 
 
 @pytest.fixture
-def api_double(kubernetes_contract_double, monkeypatch):
+def api_double(kubernetes_contract_double):
     """The strict Kubernetes API contract double (tests/fixtures/cilium.py), also serving
     networking.k8s.io/v1 NetworkPolicy for this test only, with existing kube-system/ingress."""
-    import fixtures.cilium as double_module
-    monkeypatch.setattr(double_module, "_RESOURCES", double_module._RESOURCES + [
-        ("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True)])
+    kubernetes_contract_double.serve("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True)
     for name in ("kube-system", "ingress"):
         kubernetes_contract_double.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, manager="kube-apiserver")
     return kubernetes_contract_double

@@ -18,14 +18,11 @@ TEAMS = [
 
 
 @pytest.fixture
-def api_double(kubernetes_contract_double, monkeypatch):
+def api_double(kubernetes_contract_double):
     """The contract double, also serving rbac.authorization.k8s.io/v1 for this test only."""
-    import fixtures.cilium as double_module
-    monkeypatch.setattr(double_module, "_RESOURCES", double_module._RESOURCES + [
-        (RBAC, "v1", "clusterroles", "ClusterRole", False),
-        (RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", False),
-        (RBAC, "v1", "roles", "Role", True),
-        (RBAC, "v1", "rolebindings", "RoleBinding", True)])
+    for plural, kind, namespaced in (("clusterroles", "ClusterRole", False), ("clusterrolebindings", "ClusterRoleBinding", False),
+                                     ("roles", "Role", True), ("rolebindings", "RoleBinding", True)):
+        kubernetes_contract_double.serve(RBAC, "v1", plural, kind, namespaced)
     return kubernetes_contract_double
 
 
