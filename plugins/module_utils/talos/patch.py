@@ -20,7 +20,6 @@ import copy
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
 
-string_types = str
 
 DELETE = {"$patch": "delete"}
 PATCH_TYPES = ("strategic", "json6902")
@@ -98,7 +97,7 @@ def strategic(docs, patch_docs, field="patch"):
 def _pointer(path, field):
     if path == "":
         return []
-    if not isinstance(path, string_types) or not path.startswith("/"):
+    if not isinstance(path, str) or not path.startswith("/"):
         raise NetsecError("%r is not a JSON pointer (starts with /)" % (path,), field=field)
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
@@ -213,7 +212,7 @@ def parse_patch(item, field):
         ptype, payload, document = item.get("type"), item["patch"], item.get("document")
     else:
         ptype, payload, document = None, item, None
-    if isinstance(payload, string_types):
+    if isinstance(payload, str):
         payload = D.load(payload, field=field_path(field, "patch")) if not payload.lstrip().startswith("[") else _yaml_list(payload, field)
     if isinstance(payload, dict):
         payload = [payload]
