@@ -397,40 +397,128 @@ def exposed_services(protocol, port_min, port_max):
 
 
 def is_world(cidr):
+    """True for a source that is every address: 0.0.0.0/0, ::/0, or ANY_SOURCE (no prefix at all)."""
     if cidr is None:
         return False
+    if cidr == ANY_SOURCE:
+        return True
     return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
 
 
-def lint(entries, waivers=None, field="waivers"):
-    """Refuse sensitive services open to 0.0.0.0/0 or ::/0 unless a named waiver allows it.
+# A rule source with no address restriction at all (Neutron: no remote prefix and no
+# remote group; Cilium: fromEntities world/all). Counts as every address of both families.
+ANY_SOURCE = "any"
 
-    entries: dicts with field (where it came from, for the message), scope (e.g. the group
-    name), direction, protocol, port_min, port_max, remote (CIDR or None for group refs).
-    waivers: [{name, service, scope (optional), reason}]. Returns the list of violations as
-    NetsecError (empty when clean); unknown waiver services are errors too.
-    """
-    waivers = waivers or []
+# A union of sources wider than one /8 (IPv4) or one /16 (IPv6) counts as the Internet:
+# 0.0.0.0/1 + 128.0.0.0/1 or 2000::/3 must not pass where 0.0.0.0/0 is refused. Admin and
+# peer ranges are orders of magnitude smaller; a legitimately wider range needs a waiver.
+EXPOSURE_LIMIT_PREFIX = {4: 8, 6: 16}
+_FAMILY_BITS = {4: 32, 6: 128}
+
+
+def source_coverage(sources):
+    """Sources (CIDRs or ANY_SOURCE) -> {4: addresses covered, 6: addresses covered}.
+
+    Overlaps count once (the union, not the sum), in O(n log n)."""
+    nets = {4: [], 6: []}
+    for source in sources:
+        if source == ANY_SOURCE:
+            nets[4].append(ipaddress.ip_network("0.0.0.0/0"))
+            nets[6].append(ipaddress.ip_network("::/0"))
+            continue
+        net = ipaddress.ip_network(source, strict=False)
+        nets[net.version].append(net)
+    return dict((v, sum(n.num_addresses for n in ipaddress.collapse_addresses(nets[v])) if nets[v] else 0)
+                for v in (4, 6))
+
+
+def wide_families(sources):
+    """The IP families in which `sources` together cover more than EXPOSURE_LIMIT_PREFIX allows."""
+    covered = source_coverage(sources)
+    return [v for v in (4, 6) if covered[v] > 2 ** (_FAMILY_BITS[v] - EXPOSURE_LIMIT_PREFIX[v])]
+
+
+def _coverage_text(sources, families):
+    covered = source_coverage(sources)
+    parts = []
+    for v in families:
+        if covered[v] == 2 ** _FAMILY_BITS[v]:
+            parts.append("all of IPv%d" % v)
+        else:
+            prefix = _FAMILY_BITS[v] - (covered[v].bit_length() - 1)
+            parts.append("IPv%d space as wide as a /%d (limit /%d)" % (v, prefix, EXPOSURE_LIMIT_PREFIX[v]))
+    return ", ".join(parts)
+
+
+def check_waivers(waivers, field="waivers"):
+    """Waivers are {name, service, scope (optional), reason}; returns the problems as NetsecError."""
     problems = []
+    if not isinstance(waivers, list):
+        return [NetsecError("must be a list of {name, service, scope, reason}", field=field)]
     for i, waiver in enumerate(waivers):
         wfield = field_path(field, i)
         if not isinstance(waiver, dict) or not waiver.get("name") or not waiver.get("reason"):
             problems.append(NetsecError("a waiver needs a name and a reason", field=wfield))
             continue
+        unknown = set(waiver) - {"name", "service", "scope", "reason"}
+        if unknown:
+            problems.append(NetsecError("unknown key(s) %s" % ", ".join(sorted(unknown)), field=wfield,
+                                        fix="a waiver has name, service, scope and reason"))
         if waiver.get("service") not in SENSITIVE_SERVICES:
             problems.append(NetsecError("%r is not a sensitive service (%s)" % (waiver.get("service"), ", ".join(SENSITIVE_SERVICES)),
                                         field=field_path(wfield, "service")))
+    return problems
+
+
+def waived(waivers, service, scope):
+    return any(isinstance(w, dict) and w.get("service") == service and w.get("scope") in (None, scope)
+               for w in waivers or [])
+
+
+def lint(entries, waivers=None, field="waivers"):
+    """Refuse sensitive services open to the Internet unless a named waiver allows it.
+
+    Judged on address coverage, not on the literal source: all sources that open one
+    sensitive service on one target are united, so split world CIDRs (0.0.0.0/1 +
+    128.0.0.0/1), very wide ones (2000::/3) and rules with no source at all (ANY_SOURCE)
+    are refused like 0.0.0.0/0.
+
+    entries: dicts with field (where it came from, for the message), scope (what a waiver
+    names, e.g. the group), target (optional: what the rule protects; defaults to scope;
+    sources are united per target), direction, protocol, port_min, port_max, remote (a
+    CIDR, ANY_SOURCE, or None for sources that are not addresses, such as group refs).
+    waivers: [{name, service, scope (optional), reason}]. Returns the violations as
+    NetsecError (empty when clean); malformed waivers are errors too.
+    """
+    waivers = waivers or []
+    problems = check_waivers(waivers, field)
+    # (target, service, family) -> [entry, ...] in input order: one pass, then one union each.
+    exposing = {}
     for entry in entries:
-        if entry.get("direction", "ingress") != "ingress" or not is_world(entry.get("remote")):
+        remote = entry.get("remote")
+        if entry.get("direction", "ingress") != "ingress" or remote is None:
             continue
+        families = (4, 6) if remote == ANY_SOURCE else (ipaddress.ip_network(remote, strict=False).version,)
         for service in exposed_services(entry.get("protocol"), entry.get("port_min"), entry.get("port_max")):
-            if any(w.get("service") == service and w.get("scope") in (None, entry.get("scope")) for w in waivers):
+            if waived(waivers, service, entry.get("scope")):
                 continue
-            problems.append(NetsecError(
-                "opens %s (%s) to %s" % (service, _port_text(SERVICES[service]), entry.get("remote")),
-                field=entry.get("field"),
-                fix="restrict the source to the load balancers or admin CIDRs, or add a named waiver "
-                    "{name, service: %s, reason}" % service))
+            for family in families:
+                exposing.setdefault((entry.get("target", entry.get("scope")), service, family), []).append(entry)
+    for (dummy, service, family), group in exposing.items():
+        sources = [e["remote"] for e in group]
+        if family not in wide_families(sources):
+            continue
+        # Name the widest single entry first: that is the one to fix.
+        group = sorted(group, key=lambda e: -source_coverage([e["remote"]])[family])
+        shown = sorted(set(sources), key=sources.index)
+        text = ", ".join(shown[:4]) + (" and %d more" % (len(shown) - 4) if len(shown) > 4 else "")
+        others = sorted(set(e.get("field") for e in group[1:] if e.get("field") and e.get("field") != group[0].get("field")))
+        problems.append(NetsecError(
+            "opens %s (%s) to %s (%s%s)" % (service, _port_text(SERVICES[service]), text, _coverage_text(sources, [family]),
+                                            "; together with %s" % ", ".join(others[:4]) if others else ""),
+            field=group[0].get("field"),
+            fix="restrict the source to the load balancers or admin CIDRs, or add a named waiver "
+                "{name, service: %s, scope, reason}" % service))
     return problems
 
 

@@ -132,8 +132,8 @@ def test_rule_with_no_remote_is_linted_as_open_to_the_world():
         {"protocol": "tcp", "port": 2379, "remote_group": "cp"}]}])
     problems = pm.lint(R.lint_entries(groups))
     assert [(p.field, p.message) for p in problems] == [
-        ("security_groups[0].rules[0]", "opens etcd (tcp/2379-2380) to 0.0.0.0/0"),
-        ("security_groups[0].rules[1]", "opens etcd (tcp/2379-2380) to ::/0"),
+        ("security_groups[0].rules[0]", "opens etcd (tcp/2379-2380) to 0.0.0.0/0 (all of IPv4)"),
+        ("security_groups[0].rules[1]", "opens etcd (tcp/2379-2380) to ::/0 (all of IPv6)"),
     ]
 
 
