@@ -83,3 +83,24 @@ def test_workflows_chain_the_stages_in_the_safe_order():
             nxt = nodes[current].get("related", {}).get("success_nodes", [])
             current = nxt[0]["identifier"] if nxt else None
         assert chain == order, workflow["name"]
+
+
+# Answers that switch a protection off; a survey user (less trusted than the inventory's
+# reviewers) must never be offered them in prod. docs/threat-model.md explains the split.
+WEAKENING_ANSWERS = {"cilium_policy_audit_mode": ["true"]}
+
+
+def test_surveys_offer_only_fixed_choices_and_never_free_text_or_extra_vars():
+    for name, question in SURVEY_QUESTIONS:
+        assert question["type"] == "multiplechoice", "%s: %s lets a survey user type free text" % (name, question["variable"])
+    for template in TEMPLATES:
+        assert not template.get("ask_variables_on_launch"), template["name"]
+        assert not template.get("ask_inventory_on_launch"), template["name"]
+
+
+def test_no_prod_survey_answer_weakens_the_baseline():
+    prod = [(n, q) for n, q in SURVEY_QUESTIONS if " prod " in n]
+    assert prod, "prod has surveys (TLS profile, apply mode)"
+    for name, question in prod:
+        offered = set(question["choices"]) & set(WEAKENING_ANSWERS.get(question["variable"], []))
+        assert not offered, "%s offers %s=%s" % (name, question["variable"], sorted(offered))
