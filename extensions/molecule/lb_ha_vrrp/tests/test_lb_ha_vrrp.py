@@ -45,8 +45,22 @@ def test_units_run_and_the_config_is_private(host):
     assert host.file("/etc/keepalived/keepalived.conf").mode == 0o600
 
 
+def wait_single_holder(timeout):
+    """The one node holding the VIP, or None. With nopreempt the start order decides which node wins the first
+    election (a converge restarts keepalived on both in parallel), so the tests follow the holder, not a name."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = holders()
+        if len(held) == 1:
+            return held[0]
+        time.sleep(0.05)
+    return None
+
+
 def test_exactly_one_holder_and_clients_are_served_through_the_router():
-    assert wait_holders([LBS[0]], timeout=10), holders()  # the primary (first in sorted order)
+    assert wait_single_holder(timeout=10), holders()
+    time.sleep(1)
+    assert len(holders()) == 1, holders()  # and it stays single (no split brain after the election settles)
     code = subprocess.run(["ip", "netns", "exec", TOPOLOGY.hosts["client1"].netns, "curl", "-s", "-o", "/dev/null",
                            "-w", "%{http_code}", "--max-time", "3", f"http://{VIP.split('/')[0]}/"],
                           capture_output=True, text=True, check=False).stdout
@@ -54,14 +68,16 @@ def test_exactly_one_holder_and_clients_are_served_through_the_router():
 
 
 def test_stopped_haproxy_moves_the_vip_and_the_return_does_not_take_it_back():
-    primary, other = LBS[0], LBS[1]
-    subprocess.run(["podman", "exec", primary, "systemctl", "stop", "haproxy"], check=True)
+    holder = wait_single_holder(timeout=10)
+    assert holder, holders()
+    other = next(name for name in LBS if name != holder)
+    subprocess.run(["podman", "exec", holder, "systemctl", "stop", "haproxy"], check=True)
     try:
         assert wait_holders([other], timeout=3), holders()
     finally:
-        subprocess.run(["podman", "exec", primary, "systemctl", "start", "haproxy"], check=True)
+        subprocess.run(["podman", "exec", holder, "systemctl", "start", "haproxy"], check=True)
     time.sleep(3)
     assert holders() == [other]
     log = subprocess.run(["podman", "exec", other, "cat", "/var/log/lb_ha_vrrp.log"], capture_output=True, text=True,
                          check=True).stdout
-    assert log.strip().splitlines()[-1].endswith("lb_ha -> MASTER (priority 100)"), log
+    assert log.strip().splitlines()[-1].endswith(f"lb_ha -> MASTER (priority {150 if other == LBS[0] else 100})"), log
