@@ -65,7 +65,7 @@ options:
         e.g. C([ssh, jump, talosctl, --nodes, "{node}", version]) to prove the jump host still reaches apid.
       - The string C({node}) in an argument is replaced by O(node). The commands run without a shell; a shell as the
         program (C(sh -c ...)) is refused. A C(talosctl) call in a guard may not pass C(--insecure)/C(-i) or
-        C(--endpoints)/C(-e), and its C(--nodes)/C(-n) must be C({node}): the guard proves this node is reachable.
+        C(--endpoints)/C(-e), and its C(--nodes)/C(-n) must be C({node}) - the guard proves this node is reachable.
     type: list
     elements: list
     default: []

@@ -16,9 +16,17 @@ description:
   - Builds one node's Talos machine configuration (multi-document YAML) from a base config
     (usually C(talosctl gen config) output), the hardening knobs, the host firewall rendered
     from the cluster's port model, and strategic-merge or JSON6902 patches (global, then per node).
+  - Checks the merged result (after every patch) against the baseline and refuses, unless waived by
+    name, a config that does not block by default, opens a sensitive service (etcd, kubelet, apid,
+    trustd, the API server, NodePorts) to the Internet or wider than the port model, or re-enables
+    what the hardening turns off (a CNI other than none, kube-proxy, Talos API access beyond the
+    knobs or with a writing role). The refusal names the patch (or option) that caused it.
   - Validates the result against the Talos JSON schema of the targeted version (O(schema_path)),
     fails when the firewall would cut apid off from the jump host, the controller or (on workers)
-    the control plane, and writes the file with mode 0600. Nothing is written when any check fails.
+    the control plane, and writes the file atomically, mode 0600 from its creation. Nothing is
+    written when any check fails.
+  - Input is bounded - YAML aliases are refused, nesting is limited to 64 levels, strings and
+    configs to 8 MiB - and diffs over 1 MiB are replaced by a note.
   - Runs on the controller; it never talks to a node (see M(safespring.netsec.talos_apply)).
 requirements:
   - PyYAML
@@ -32,7 +40,9 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Secrets (keys, tokens) are replaced by VALUE_REDACTED in the diff.
+      - Secrets (every secret field of the Talos config schemas - keys, tokens, cluster secrets, WireGuard
+        keys, registry credentials, encryption secrets) are replaced by VALUE_REDACTED in the diff; their
+        values are masked in every other output too (invocation, errors, warnings).
 options:
   dest:
     description: File to write the configuration to (mode O(mode)).
@@ -68,6 +78,8 @@ options:
     description:
       - Address book, role name to list of addresses or CIDRs (C(control_plane), C(worker),
         C(loadbalancer), C(jump_host)); the firewall's sources are resolved through it.
+      - Other keys are refused, and so is a role whose addresses together are wider than a /8 (IPv4) or
+        /16 (IPv6) - an address book lists hosts, not the Internet.
     type: dict
     default: {}
   firewall:
@@ -75,14 +87,17 @@ options:
     type: bool
     default: true
   default_action:
-    description: Ingress default action of the host firewall.
+    description:
+      - Ingress default action of the host firewall. C(accept) is refused unless O(baseline_waivers) has a
+        C(default-action) waiver for this node or its role.
     type: str
     choices: [block, accept]
     default: block
   admin_sources:
     description:
       - Addresses or CIDRs of the controller(s) that run talosctl against control-plane nodes
-        directly. With O(default_action=block) they must be admitted to apid or the module fails.
+        directly. With O(default_action=block) they must be admitted to apid or the module fails;
+        they count as port-model sources of apid on control-plane nodes.
     type: list
     elements: str
     default: []
@@ -104,6 +119,8 @@ options:
       - Patches applied to every node after hardening, in order. Each item is YAML text, a mapping,
         a list of RFC 6902 operations, or C({type strategic|json6902, patch, document}) where
         C(document) (C({kind, name})) picks the document a JSON6902 patch addresses (default v1alpha1).
+      - The merged result is checked against the baseline (see the description); a JSON6902 patch may not
+        replace a document or change its kind or name. YAML text may not use aliases.
     type: list
     elements: raw
     default: []
@@ -111,6 +128,22 @@ options:
     description: Patches for this node only, applied after O(patches).
     type: list
     elements: raw
+    default: []
+  waivers:
+    description:
+      - Named exceptions to the exposure check, in the port model's shape C({name, service, scope, reason}) -
+        C(service) one of the sensitive services, C(scope) a node role or this node's O(node). A waived service
+        may be opened wider than the port model (or to the Internet) on nodes in scope.
+    type: list
+    elements: dict
+    default: []
+  baseline_waivers:
+    description:
+      - Named exceptions to the other baseline checks, C({name, check, scope, reason}) with C(check) one of
+        C(default-action), C(cni), C(kube-proxy), C(talos-api-access) and C(scope) a node role or this node's
+        O(node) (required). The waivers that were needed are returned in RV(waivers_applied).
+    type: list
+    elements: dict
     default: []
   schema_path:
     description:
@@ -137,7 +170,7 @@ options:
     elements: str
     default: []
   mode:
-    description: File mode of O(dest).
+    description: File mode of O(dest); C(0600) or C(0400) (the file holds the cluster's keys, so no other mode is accepted).
     type: raw
     default: '0600'
 notes:
@@ -198,6 +231,16 @@ validated_against:
   description: Talos version of the schema the config was validated against (null when O(schema_path) is unset).
   returned: success
   type: str
+waivers_applied:
+  description: The waivers this config needed to pass the baseline, C({name, service|check, reason}).
+  returned: success
+  type: list
+  elements: dict
+baseline_problems:
+  description: When the baseline refuses the config, every refusal with the field that caused it.
+  returned: failure
+  type: list
+  elements: dict
 """
 
 import os
