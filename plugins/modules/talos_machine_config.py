@@ -351,7 +351,7 @@ def secret_strings(params, base_docs):
 
 def file_mode(value):
     """The `mode` option as an int; only owner bits (0600, 0400), the file holds keys."""
-    text = str(value).strip() if not isinstance(value, bool) else ""
+    text = value if isinstance(value, str) else ""
     if isinstance(value, int) and not isinstance(value, bool):
         mode = value
     elif text and all(c in "01234567" for c in text) and len(text) <= 4:

@@ -66,9 +66,11 @@ def _check_talosctl(args, field, start, node):
             flag, value = "-n", arg[2:].lstrip("=")
             eq = "=" if value else ""
         elif arg.startswith("-") and len(arg) > 1:
-            if set(arg[1:]) & set("ien"):
-                raise NetsecError("%s: a talosctl guard may not combine -i, -e or -n with other short flags" % arg, field=where)
-            continue
+            flag, value, eq = arg[:2], arg[2:], ""
+            if flag not in _TALOSCTL_REFUSED:
+                if set(arg[2:]) & set("ien"):
+                    raise NetsecError("%s: a talosctl guard may not combine -i, -e or -n with other short flags" % arg, field=where)
+                continue
         else:
             continue
         if flag in _TALOSCTL_REFUSED:

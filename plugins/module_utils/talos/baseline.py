@@ -284,7 +284,7 @@ def check(stages, ctx):
     first = problems[0]
     more = " (and %d more problem(s): %s)" % (len(problems) - 1, "; ".join(str(p) for p in problems[1:4])) if len(problems) > 1 else ""
     raise NetsecError("node %s: %s%s" % (ctx.node, first.message, more), field=first.field,
-                      fix=first.fix + "; or waive it by name (%s)" % _waiver_hint(found),
+                      fix=first.fix if "waiver" in (first.fix or "") else "%s; or waive it by name (%s)" % (first.fix, _waiver_hint(found)),
                       baseline_problems=[{"field": p.field, "message": p.message} for p in problems])
 
 

@@ -72,7 +72,7 @@ SECRET_NAMES = frozenset(("privateKey", "presharedKey", "password", "passphrase"
                           "uniqueToken", "clusterSecret", "aescbcEncryptionSecret", "secretboxEncryptionSecret",
                           "bootstraptoken"))
 # In text (a diff has no document paths) also the short names the schemas use for secrets.
-_TEXT_NAMES = SECRET_NAMES | frozenset(("key", "token", "secret", "auth"))
+_TEXT_NAMES = SECRET_NAMES | frozenset(("key", "token", "secret", "auth", "apiUrl"))
 # Mappings whose values are secret (HTTP headers: Authorization, tokens).
 _TEXT_VALUE_MAPS = frozenset(("extraManifestHeaders", "headers"))
 
@@ -194,7 +194,7 @@ def _redact(node, kind, path):
 
 
 # "<diff prefix><indent>[- ]key: value" of YAML text or of a unified diff of it.
-_LINE = re.compile(r"^([-+ ]?)(\s*)((?:-\s+)?)([A-Za-z][A-Za-z0-9_-]*|\"[^\"]*\"|'[^']*'):(?:\s+(.*))?$")
+_LINE = re.compile(r"^([-+ ]?)(\s*)((?:-\s+)?)([A-Za-z0-9_./-]+|\"[^\"]*\"|'[^']*'):(?:\s+(.*))?$")
 _BLOCK = re.compile(r"^[|>][-+0-9]*\s*$")
 
 
@@ -227,7 +227,8 @@ def redact_text(text, secrets=()):
             prefix, spaces, dash, key, value = match.groups()
             key = key.strip("\"'")
             key_indent = len(spaces) + len(dash)
-            if key in _TEXT_NAMES or values_below is not None or (key == "config" and value and _BLOCK.match(value)):
+            # `config:` with a value of its own is KubeEtcdEncryptionConfig's (registries' `config:` is a mapping).
+            if key in _TEXT_NAMES or values_below is not None or (key == "config" and value and not value.startswith("{")):
                 if value and not _BLOCK.match(value):
                     line = "%s%s%s%s: %s" % (prefix, spaces, dash, match.group(4), REDACTED)
                 elif value or key in _TEXT_NAMES:
