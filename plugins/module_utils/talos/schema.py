@@ -101,7 +101,7 @@ def ident_kind(doc):
 def _message(error, kind, secrets):
     """The schema's message without the value when the value is (or holds) a secret."""
     path = tuple(error.absolute_path)
-    if SEC.is_secret(kind, path) or any(SEC.is_secret(kind, path[:i]) for i in range(1, len(path))):
+    if SEC.holds_secret(kind, path, error.instance) or any(SEC.is_secret(kind, path[:i]) for i in range(1, len(path))):
         return "the value (a secret, not shown) fails the schema's %r check" % error.validator
     return SEC.mask_values(error.message, secrets)
 

@@ -97,6 +97,16 @@ def is_secret(kind, path):
     return any(_matches(pattern, path) for pattern in SECRET_PATHS.get(kind, ()))
 
 
+def _prefix_of_secret(kind, path):
+    """A scalar where a mapping holding secrets belongs (`cluster.ca: <key material>`) is treated as one."""
+    path = tuple(path)
+    return bool(path) and any(len(p) > len(path) and _matches(p[:len(path)], path) for p in SECRET_PATHS.get(kind, ()))
+
+
+def holds_secret(kind, path, value):
+    return is_secret(kind, path) or (not isinstance(value, (dict, list)) and _prefix_of_secret(kind, path))
+
+
 def _kind(doc):
     if not isinstance(doc, dict):
         return None
@@ -111,7 +121,7 @@ def _walk(value, kind, path=()):
     stack = [(value, tuple(path))]
     while stack:
         node, where = stack.pop()
-        if where and is_secret(kind, where):
+        if where and holds_secret(kind, where, node):
             yield where, node
             continue
         if isinstance(node, dict):
@@ -184,7 +194,7 @@ def redact(value, kind=None):
 
 
 def _redact(node, kind, path):
-    if path and is_secret(kind, path):
+    if path and holds_secret(kind, path, node):
         return REDACTED
     if isinstance(node, dict):
         return dict((k, _redact(v, kind, path + (k,))) for k, v in node.items())

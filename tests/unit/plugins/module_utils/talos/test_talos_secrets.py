@@ -108,6 +108,21 @@ def test_a_schema_error_never_echoes_a_secret():
     assert "a secret, not shown" in text
 
 
+def test_key_material_where_its_mapping_belongs_is_treated_as_a_secret():
+    docs = [{"version": "v1alpha1", "machine": {"type": "worker"}, "cluster": {"ca": "K3Y-in-place-of-the-pair"}}]
+    problems = S.errors(docs, schema("1.13"))
+    assert problems and "K3Y-in-place-of-the-pair" not in json.dumps(problems)
+    assert "K3Y-in-place-of-the-pair" in SEC.values(docs) and "K3Y" not in json.dumps(SEC.redact(docs))
+
+
+def test_a_schema_error_message_is_masked_with_the_documents_secrets():
+    docs = [{"version": "v1alpha1", "machine": {"type": "worker", "token": "t0ken-seen-twice"},
+             "cluster": {"network": {"cni": {"name": "t0ken-seen-twice"}}}}]
+    problems = S.errors(docs, schema("1.13"))
+    assert problems[0][1] == "cluster.network.cni.name" and "is not one of" in problems[0][2]
+    assert "t0ken-seen-twice" not in json.dumps(problems)
+
+
 def test_a_schema_error_higher_up_does_not_echo_the_secret_below_it():
     docs = [{"version": "v1alpha1", "machine": {"type": "worker", "ca": {"crt": "x", "key": "k3y-below"}, "features": 5}}]
     with pytest.raises(NetsecError) as err:
