@@ -17,7 +17,9 @@ options:
     description: talosconfig file; when unset talosctl reads E(TALOSCONFIG) or its default path.
     type: path
   endpoints:
-    description: Endpoints (talosctl C(--endpoints)); default from the talosconfig.
+    description:
+      - Endpoints (talosctl C(--endpoints)); default from the talosconfig. Each is one IP address or DNS name,
+        optionally with C(:port) (C([v6]:port) for IPv6); anything else is refused before talosctl runs.
     type: list
     elements: str
     default: []

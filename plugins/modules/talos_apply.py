@@ -36,10 +36,14 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff is the node's own config diff as printed by C(talosctl apply-config --dry-run).
+      - The diff is the node's own config diff as printed by C(talosctl apply-config --dry-run), with secrets redacted
+        (the config's own secret values, and every line of a secret field, for those of the running config) and
+        cut to a note when over 1 MiB.
 options:
   node:
-    description: The node to apply to (address or name as in the talosconfig).
+    description:
+      - The node to apply to, one IP address or DNS name (as in the talosconfig). Anything else is refused
+        before talosctl runs - a list such as C(a,b,c), a value starting with C(-), spaces, C(;).
     type: str
     required: true
   config_path:
@@ -52,27 +56,29 @@ options:
     choices: [auto, no-reboot, reboot, staged, try]
     default: auto
   try_timeout:
-    description: How long Talos keeps a try-mode config before reverting it (Go duration, e.g. C(1m), C(90s)).
+    description: How long Talos keeps a try-mode config before reverting it (Go duration, e.g. C(1m), C(90s); 1s to 24h).
     type: str
     default: 1m
   guard_commands:
     description:
       - Extra checks run on the controller while the try runs; each is an argv list and must exit 0,
         e.g. C([ssh, jump, talosctl, --nodes, "{node}", version]) to prove the jump host still reaches apid.
-      - The string C({node}) in an argument is replaced by O(node).
+      - The string C({node}) in an argument is replaced by O(node). The commands run without a shell; a shell as the
+        program (C(sh -c ...)) is refused. A C(talosctl) call in a guard may not pass C(--insecure)/C(-i) or
+        C(--endpoints)/C(-e), and its C(--nodes)/C(-n) must be C({node}) - the guard proves this node is reachable.
     type: list
     elements: list
     default: []
   guard_retries:
-    description: Attempts of the guard (and of the reachability check after a rollback).
+    description: Attempts of the guard (and of the reachability check after a rollback), 1 to 100.
     type: int
     default: 3
   guard_delay:
-    description: Seconds between guard attempts.
+    description: Seconds between guard attempts (0 to 3600).
     type: int
     default: 2
   rollback_grace:
-    description: Seconds allowed after the try deadline for Talos to restore the previous config.
+    description: Seconds allowed after the try deadline for Talos to restore the previous config (0 to 3600).
     type: int
     default: 5
 seealso:
@@ -118,13 +124,30 @@ guard:
   elements: dict
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.safespring.netsec.plugins.module_utils import _typed
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.documents import HAS_YAML
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import apply as A
-from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import CONNECTION_SPEC, client_from_module, redact_text
-from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import duration_seconds
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import secrets as SEC
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import CONNECTION_SPEC, client_from_module, mask
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import duration_seconds, parse_node
+
+
+def config_secrets(path):
+    """The secrets of the config to apply: Ansible masks them wherever talosctl echoes them."""
+    try:
+        if os.path.getsize(path) > D.MAX_TEXT:
+            raise NetsecError("%s is larger than %d bytes" % (path, D.MAX_TEXT), field="config_path")
+        with open(path) as handle:
+            text = handle.read()
+    except (IOError, OSError, UnicodeDecodeError) as exc:
+        raise NetsecError("cannot read %s: %s" % (path, exc), field="config_path")
+    return SEC.values(D.load(text, field="config_path"))
 
 
 def main():
@@ -144,14 +167,21 @@ def main():
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     result = {"changed": False, "mode": p["mode"], "mode_details": "", "reboot_required": False, "committed": False, "rolled_back": False}
+    secrets = set()
     try:
+        # Every value that reaches talosctl or a guard is typed before anything runs.
+        node = parse_node(p["node"], "node")
         duration_seconds(p["try_timeout"], field="try_timeout")
-
-        def run_command(argv):
-            return module.run_command([str(a).replace("{node}", p["node"]) for a in argv])
-
-        applier = A.Applier(client_from_module(module), run_command=run_command)
-        outcome = applier.run(p["node"], p["config_path"], mode=p["mode"], try_timeout=p["try_timeout"],
+        A.parse_guard_commands(p["guard_commands"], node=node)
+        _typed.integer(p["guard_retries"], "guard_retries", 1, 100)
+        _typed.integer(p["guard_delay"], "guard_delay", 0, 3600)
+        _typed.integer(p["rollback_grace"], "rollback_grace", 0, 3600)
+        client = client_from_module(module)
+        secrets = config_secrets(p["config_path"])
+        mask(module, secrets)
+        # No shell, and no $VAR or ~ expansion either: a guard argument is passed as written.
+        applier = A.Applier(client, run_command=lambda argv: module.run_command(argv, expand_user_and_vars=False))
+        outcome = applier.run(node, p["config_path"], mode=p["mode"], try_timeout=p["try_timeout"],
                               guard_commands=p["guard_commands"], guard_retries=p["guard_retries"],
                               guard_delay=p["guard_delay"], check_mode=module.check_mode,
                               rollback_grace=p["rollback_grace"])
@@ -160,13 +190,13 @@ def main():
         diff = extra.pop("diff", None)
         result.update(extra)
         if diff and module._diff:
-            result["diff"] = {"prepared": redact_text(diff)}
+            result["diff"] = {"prepared": SEC.redact_text(D.clip(diff), secrets)}
         exc.extra = {}
         exc.fail(module, **result)
     diff = outcome.pop("diff")
     result.update(outcome)
     if module._diff and outcome["changed"]:
-        result["diff"] = {"prepared": redact_text(diff)}
+        result["diff"] = {"prepared": SEC.redact_text(D.clip(diff), secrets)}
     module.exit_json(**result)
 
 

@@ -26,7 +26,7 @@ extends_documentation_fragment:
   - safespring.netsec.talos
 options:
   node:
-    description: The node to read.
+    description: The node to read, one IP address or DNS name.
     type: str
     required: true
   gather:
@@ -78,6 +78,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.documents import HAS_YAML
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import CONNECTION_SPEC, client_from_module
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import parse_node
 
 
 def firewall_facts(chains):
@@ -103,11 +104,11 @@ def main():
     )
     spec.update(CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    node = module.params["node"]
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     result = {"changed": False}
     try:
+        node = parse_node(module.params["node"], "node")
         tc = client_from_module(module)
         if "version" in module.params["gather"]:
             servers = tc.version(node)["server"]

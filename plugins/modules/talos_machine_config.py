@@ -16,9 +16,17 @@ description:
   - Builds one node's Talos machine configuration (multi-document YAML) from a base config
     (usually C(talosctl gen config) output), the hardening knobs, the host firewall rendered
     from the cluster's port model, and strategic-merge or JSON6902 patches (global, then per node).
+  - Checks the merged result (after every patch) against the baseline and refuses, unless waived by
+    name, a config that does not block by default, opens a sensitive service (etcd, kubelet, apid,
+    trustd, the API server, NodePorts) to the Internet or wider than the port model, or re-enables
+    what the hardening turns off (a CNI other than none, kube-proxy, Talos API access beyond the
+    knobs or with a writing role). The refusal names the patch (or option) that caused it.
   - Validates the result against the Talos JSON schema of the targeted version (O(schema_path)),
     fails when the firewall would cut apid off from the jump host, the controller or (on workers)
-    the control plane, and writes the file with mode 0600. Nothing is written when any check fails.
+    the control plane, and writes the file atomically, mode 0600 from its creation. Nothing is
+    written when any check fails.
+  - Input is bounded - YAML aliases are refused, nesting is limited to 64 levels, strings and
+    configs to 8 MiB - and diffs over 1 MiB are replaced by a note.
   - Runs on the controller; it never talks to a node (see M(safespring.netsec.talos_apply)).
 requirements:
   - PyYAML
@@ -32,7 +40,9 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Secrets (keys, tokens) are replaced by VALUE_REDACTED in the diff.
+      - Secrets (every secret field of the Talos config schemas - keys, tokens, cluster secrets, WireGuard
+        keys, registry credentials, encryption secrets) are replaced by VALUE_REDACTED in the diff; their
+        values are masked in every other output too (invocation, errors, warnings).
 options:
   dest:
     description: File to write the configuration to (mode O(mode)).
@@ -68,6 +78,8 @@ options:
     description:
       - Address book, role name to list of addresses or CIDRs (C(control_plane), C(worker),
         C(loadbalancer), C(jump_host)); the firewall's sources are resolved through it.
+      - Other keys are refused, and so is a role whose addresses together are wider than a /8 (IPv4) or
+        /16 (IPv6) - an address book lists hosts, not the Internet.
     type: dict
     default: {}
   firewall:
@@ -75,14 +87,17 @@ options:
     type: bool
     default: true
   default_action:
-    description: Ingress default action of the host firewall.
+    description:
+      - Ingress default action of the host firewall. C(accept) is refused unless O(baseline_waivers) has a
+        C(default-action) waiver for this node or its role.
     type: str
     choices: [block, accept]
     default: block
   admin_sources:
     description:
       - Addresses or CIDRs of the controller(s) that run talosctl against control-plane nodes
-        directly. With O(default_action=block) they must be admitted to apid or the module fails.
+        directly. With O(default_action=block) they must be admitted to apid or the module fails;
+        they count as port-model sources of apid on control-plane nodes.
     type: list
     elements: str
     default: []
@@ -104,6 +119,8 @@ options:
       - Patches applied to every node after hardening, in order. Each item is YAML text, a mapping,
         a list of RFC 6902 operations, or C({type strategic|json6902, patch, document}) where
         C(document) (C({kind, name})) picks the document a JSON6902 patch addresses (default v1alpha1).
+      - The merged result is checked against the baseline (see the description); a JSON6902 patch may not
+        replace a document or change its kind or name. YAML text may not use aliases.
     type: list
     elements: raw
     default: []
@@ -111,6 +128,22 @@ options:
     description: Patches for this node only, applied after O(patches).
     type: list
     elements: raw
+    default: []
+  waivers:
+    description:
+      - Named exceptions to the exposure check, in the port model's shape C({name, service, scope, reason}) -
+        C(service) one of the sensitive services, C(scope) a node role or this node's O(node). A waived service
+        may be opened wider than the port model (or to the Internet) on nodes in scope.
+    type: list
+    elements: dict
+    default: []
+  baseline_waivers:
+    description:
+      - Named exceptions to the other baseline checks, C({name, check, scope, reason}) with C(check) one of
+        C(default-action), C(cni), C(kube-proxy), C(talos-api-access) and C(scope) a node role or this node's
+        O(node) (required). The waivers that were needed are returned in RV(waivers_applied).
+    type: list
+    elements: dict
     default: []
   schema_path:
     description:
@@ -137,7 +170,7 @@ options:
     elements: str
     default: []
   mode:
-    description: File mode of O(dest).
+    description: File mode of O(dest); C(0600) or C(0400) (the file holds the cluster's keys, so no other mode is accepted).
     type: raw
     default: '0600'
 notes:
@@ -198,41 +231,92 @@ validated_against:
   description: Talos version of the schema the config was validated against (null when O(schema_path) is unset).
   returned: success
   type: str
+waivers_applied:
+  description: The waivers this config needed to pass the baseline, C({name, service|check, reason}).
+  returned: success
+  type: list
+  elements: dict
+baseline_problems:
+  description: When the baseline refuses the config, every refusal with the field that caused it.
+  returned: failure
+  type: list
+  elements: dict
 """
 
 import os
-import tempfile
+import stat
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils import _typed
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.documents import HAS_YAML
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import baseline as B
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import firewall as F
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import hardening as H
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import patch as P
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import schema as S
-from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import redact
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import secrets as SEC
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import mask
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import Talosctl
+
+# Structured options, bounded before anything walks them.
+_TREES = ("patches", "node_patches", "hardening", "cluster", "addresses", "admin_sources", "waivers", "baseline_waivers")
+# The config holds the cluster's keys: no mode may give group or others any access.
+_PRIVATE = 0o600
+
+
+def _pre_fields(params):
+    """The option to blame for a baseline refusal present before any patch."""
+    firewall_source = "addresses" if params["firewall"] else "base"
+    return {
+        # Without firewall documents of our own, the base's (or none) decide.
+        "default-action": "default_action" if params["firewall"] else "firewall",
+        "world": firewall_source,
+        "beyond-model": firewall_source,
+        "cni": "hardening.cni_none",
+        "kube-proxy": "hardening.kube_proxy_disabled",
+        "talos-api-access": "hardening.talos_api_access",
+    }
 
 
 def render(params, base_text):
     """Pure: parameters -> (documents, report). Raises NetsecError before anything is written."""
+    for option in _TREES:
+        if option in ("patches", "node_patches") and isinstance(params.get(option), list):
+            for i, item in enumerate(params[option]):
+                D.check_tree(item, field_path(option, i))
+        D.check_tree(params.get(option), option)
+    node = _typed.text(params["node"] or params["dest"], "node", max_len=4096)
     knobs = H.parse_knobs(params["hardening"])
     base = D.load(base_text, field="base") if base_text else None
-    firewall_docs, skipped = None, []
-    addresses = params["addresses"] or {}
-    if params["firewall"]:
-        if not params["cluster"]:
-            raise NetsecError("is required when firewall is true", field="cluster")
-        firewall_docs, skipped = F.render(params["cluster"], params["role"], addresses, default_action=params["default_action"])
-    node = params["node"] or params["dest"]
-    docs = H.build(base, params["talos_version"], params["role"], knobs, firewall_docs=firewall_docs,
-                   patches=params["patches"], node_patches=params["node_patches"], node=node)
+    addresses = F.parse_addresses(params["addresses"])
+    admin_sources = F.parse_sources(params["admin_sources"], "admin_sources")
+    patches = params["patches"] or []
+    node_patches = params["node_patches"] or []
+    P.parse_patches(patches, "patches")
+    P.parse_patches(node_patches, "node_patches")
+    firewall_docs, rendered, skipped = None, None, []
+    if params["firewall"] and not params["cluster"]:
+        raise NetsecError("is required when firewall is true", field="cluster")
+    if params["cluster"]:
+        # Rendered also without firewall: the port model's rules are what patches are judged against.
+        rendered, skipped = F.render(params["cluster"], params["role"], addresses, default_action=params["default_action"])
+        firewall_docs = rendered if params["firewall"] else None
+    stages = H.build_stages(base, params["talos_version"], params["role"], knobs, firewall_docs=firewall_docs,
+                            patches=patches, node_patches=node_patches)
+    docs = stages[-1][1]
+    ctx = B.Context(params["role"], node, params["talos_version"], knobs,
+                    allowed_rules=rendered, admin_sources=admin_sources,
+                    waivers=params.get("waivers") or [], baseline_waivers=params.get("baseline_waivers") or [],
+                    pre_fields=_pre_fields(params))
+    waived = B.check(stages, ctx)
     versions = (4, 6)
     if params["cluster"]:
         versions = tuple(params["cluster"].get("ip_versions") or versions)
-    requirements = F.lockout_requirements(params["role"], addresses, params["admin_sources"], versions)
+    requirements = F.lockout_requirements(params["role"], addresses, admin_sources, versions)
     F.check_lockout(docs, requirements, node)
     validated = None
     if params["schema_path"]:
@@ -247,8 +331,75 @@ def render(params, base_text):
         "firewall_rules": rules,
         "skipped_flows": [{"service": s, "reason": r} for s, r in skipped],
         "validated_against": validated,
+        "waivers_applied": waived,
     }
     return docs, report
+
+
+def secret_strings(params, base_docs):
+    """The secrets of the base config and of every patch, for Ansible to mask in all output."""
+    out = SEC.values(base_docs or [])
+    for option in ("patches", "node_patches"):
+        for i, item in enumerate(params[option] or []):
+            try:
+                out |= SEC.patch_values([P.parse_patch(item, field_path(option, i))])
+            except NetsecError:
+                # A patch that does not parse is hidden whole: it may hold a key we cannot place.
+                out |= SEC.raw_values(item) | (set([item]) if isinstance(item, str) else set())
+    return out
+
+
+def file_mode(value):
+    """The `mode` option as an int; only owner bits (0600, 0400), the file holds keys."""
+    text = value if isinstance(value, str) else ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    elif text and all(c in "01234567" for c in text) and len(text) <= 4:
+        mode = int(text, 8)
+    else:
+        raise NetsecError("%s is not an octal file mode like 0600" % _typed.secret_safe(value, False), field="mode")
+    if mode & 0o7177 or not mode & 0o400:
+        raise NetsecError("%04o gives group or others access (or the owner none); the config holds the cluster's keys" % mode,
+                          field="mode", fix="use 0600 or 0400")
+    return mode
+
+
+def _read(path, field):
+    try:
+        if os.path.getsize(path) > D.MAX_TEXT:
+            raise NetsecError("%s is larger than %d bytes" % (path, D.MAX_TEXT), field=field)
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError, UnicodeDecodeError) as exc:
+        raise NetsecError("cannot read %s: %s" % (path, exc), field=field)
+
+
+def write_private(dest, data, validate=None):
+    """Write `data` to `dest` atomically, the file 0600 from its first byte.
+
+    The temporary file is created with os.open(..., 0o600) next to dest and renamed over it:
+    no moment exists where the config is readable by others, and a failure (validation
+    included) removes the temporary file and leaves dest as it was."""
+    directory = os.path.dirname(os.path.abspath(dest))
+    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(dest), os.getpid()))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), _PRIVATE)
+    try:
+        try:
+            os.fchmod(fd, _PRIVATE)  # the umask can only narrow os.open's mode; make it exact
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if validate:
+            validate(tmp)
+        os.rename(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _diff_text(docs):
+    return D.clip(D.dump(SEC.redact(docs)))
 
 
 def main():
@@ -268,6 +419,8 @@ def main():
             hardening=dict(type="dict", default={}),
             patches=dict(type="list", elements="raw", default=[]),
             node_patches=dict(type="list", elements="raw", default=[]),
+            waivers=dict(type="list", elements="dict", default=[]),
+            baseline_waivers=dict(type="list", elements="dict", default=[]),
             schema_path=dict(type="path"),
             validate_with_talosctl=dict(type="bool", default=False),
             talosctl_path=dict(type="str", default="talosctl"),
@@ -286,42 +439,36 @@ def main():
     dest = p["dest"]
     result = {"changed": False, "dest": dest}
     try:
-        base_text = p["base"]
-        if p["base_path"]:
-            try:
-                with open(p["base_path"]) as handle:
-                    base_text = handle.read()
-            except (IOError, OSError) as exc:
-                raise NetsecError("cannot read %s: %s" % (p["base_path"], exc), field="base_path")
+        mask(module, secret_strings(p, None))
+        want_mode = file_mode(p["mode"])
+        base_text = _read(p["base_path"], "base_path") if p["base_path"] else p["base"]
+        if base_text:
+            mask(module, SEC.values(D.load(base_text, field="base_path" if p["base_path"] else "base")))
         docs, report = render(p, base_text)
         result.update(report)
         text = D.dump(docs)
-        before = None
-        if os.path.exists(dest):
-            with open(dest) as handle:
-                before = handle.read()
+        if len(text) > D.MAX_TEXT:
+            raise NetsecError("the rendered config is %d characters (at most %d)" % (len(text), D.MAX_TEXT), field="patches")
+        before = _read(dest, "dest") if os.path.exists(dest) else None
         changed = before != text
         if module._diff and changed:
-            before_docs = D.load(before, field="dest") if before else []
-            result["diff"] = {"before_header": dest, "after_header": dest,
-                              "before": D.dump(redact(before_docs)) if before_docs else "",
-                              "after": D.dump(redact(docs))}
-        if changed and not module.check_mode:
-            directory = os.path.dirname(os.path.abspath(dest))
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".talos-config-")
             try:
-                os.fchmod(fd, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(to_bytes(text))
-                if p["validate_with_talosctl"]:
-                    Talosctl(binary=p["talosctl_path"], run=lambda argv, env: module.run_command(argv)).validate(tmp)
-                module.atomic_move(tmp, dest)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        file_args = module.load_file_common_arguments(dict(path=dest, mode=p["mode"]))
-        if not module.check_mode and os.path.exists(dest):
-            changed = module.set_fs_attributes_if_different(file_args, changed)
+                shown = _diff_text(D.load(before, field="dest")) if before else ""
+            except NetsecError as exc:
+                shown = "(the existing file is not shown: %s)\n" % exc.message
+            result["diff"] = {"before_header": dest, "after_header": dest, "before": shown, "after": _diff_text(docs)}
+        if changed and not module.check_mode:
+            validate = None
+            if p["validate_with_talosctl"]:
+                client = Talosctl(binary=p["talosctl_path"], run=lambda argv, env: module.run_command(argv))
+                validate = client.validate
+            write_private(dest, to_bytes(text), validate=validate)
+        if os.path.exists(dest):
+            current = stat.S_IMODE(os.stat(dest).st_mode)
+            if current != want_mode:
+                changed = True
+                if not module.check_mode:
+                    os.chmod(dest, want_mode)
         result["changed"] = changed
     except NetsecError as exc:
         exc.fail(module, **result)

@@ -1,15 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, Safespring
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the talos_* modules share: connection options, the talosctl client, redaction."""
+"""What the talos_* modules share: connection options, the talosctl client, redaction (secrets.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-import re
-
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.secrets import REDACTED, redact, redact_text  # noqa: F401 (re-exported)
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import Talosctl
 
 CONNECTION_SPEC = dict(
@@ -17,10 +15,6 @@ CONNECTION_SPEC = dict(
     endpoints=dict(type="list", elements="str", default=[]),
     talosctl_path=dict(type="str", default="talosctl"),
 )
-
-REDACTED = "VALUE_REDACTED"
-# Keys that hold key material or bootstrap tokens anywhere in a machine config.
-SECRET_KEYS = ("key", "token", "secret", "aescbcEncryptionSecret", "secretboxEncryptionSecret", "bootstraptoken")
 
 
 def client_from_module(module):
@@ -31,20 +25,6 @@ def client_from_module(module):
                     endpoints=module.params["endpoints"], run=run)
 
 
-def redact(value):
-    """A copy of a document tree with key material and tokens replaced (for diffs and logs)."""
-    if isinstance(value, dict):
-        return dict((k, REDACTED if k in SECRET_KEYS and isinstance(v, str) else redact(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return copy.deepcopy(value)
-
-
-_SECRET_LINE = re.compile(r"^([-+ ]?\s*-?\s*(?:%s):\s*)(\S.*)$" % "|".join(SECRET_KEYS))
-
-
-def redact_text(text):
-    """Redact `key: value` lines of secret keys in YAML text or a unified diff of it."""
-    if not text:
-        return text
-    return "\n".join(_SECRET_LINE.sub(lambda m: m.group(1) + REDACTED, line) for line in text.split("\n"))
+def mask(module, secrets):
+    """Have Ansible mask these secret strings in everything the module returns (invocation too)."""
+    module.no_log_values.update(s for s in secrets if s)

@@ -14,7 +14,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
+from ansible_collections.safespring.netsec.plugins.module_utils import _typed
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
@@ -95,23 +97,39 @@ def parse_knobs(raw, field="hardening"):
             raise NetsecError("must be true or false", field=field_path(field, key))
     if not isinstance(knobs["talos_api_access"]["enabled"], bool):
         raise NetsecError("must be true or false", field=field_path(field, "talos_api_access", "enabled"))
+    for key in ("allowed_roles", "allowed_namespaces"):
+        _names(knobs["talos_api_access"][key], field_path(field, "talos_api_access", key))
     ps = knobs["pod_security"]
+    _names(ps["exempt_namespaces"], field_path(field, "pod_security", "exempt_namespaces"))
     for mode in ("enforce", "audit", "warn"):
         if ps[mode] not in POD_SECURITY_LEVELS:
             raise NetsecError("%r is not one of %s" % (ps[mode], ", ".join(POD_SECURITY_LEVELS)), field=field_path(field, "pod_security", mode))
     if knobs["audit_policy"] is not None and (not isinstance(knobs["audit_policy"], dict) or knobs["audit_policy"].get("kind") != "Policy"):
         raise NetsecError("must be an audit.k8s.io/v1 Policy mapping", field=field_path(field, "audit_policy"))
+    if not isinstance(knobs["admission_plugins"], list):
+        raise NetsecError("must be a list of {name, configuration}", field=field_path(field, "admission_plugins"))
     for i, plugin in enumerate(knobs["admission_plugins"]):
-        if not isinstance(plugin, dict) or not plugin.get("name") or not isinstance(plugin.get("configuration"), dict):
+        if not isinstance(plugin, dict) or not isinstance(plugin.get("name"), str) or not plugin["name"] \
+                or not isinstance(plugin.get("configuration"), dict):
             raise NetsecError("needs name and configuration (a mapping)", field=field_path(field, "admission_plugins", i))
     _check_auth(knobs["authentication"], field_path(field, "authentication"))
     version = knobs["kubernetes_version"]
     if version is not None:
         text = str(version).lstrip("v")
-        if not all(p.isdigit() for p in text.split(".")) or len(text.split(".")) != 3:
+        if not re.fullmatch(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}", text):
             raise NetsecError("%r is not a Kubernetes version like 1.35.0" % (version,), field=field_path(field, "kubernetes_version"))
         knobs["kubernetes_version"] = text
     return knobs
+
+
+def _names(values, field):
+    """A list of plain names (namespaces, Talos roles such as os:reader)."""
+    if not isinstance(values, list):
+        raise NetsecError("must be a list", field=field)
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9:._-]{0,252}", value):
+            raise NetsecError("%s is not a name" % _typed.secret_safe(value, False), field=field_path(field, i))
+    return values
 
 
 def _check_auth(auth, field):
@@ -119,6 +137,8 @@ def _check_auth(auth, field):
         raise NetsecError("%r is not one of %s" % (auth["mode"], ", ".join(AUTH_MODES)), field=field_path(field, "mode"))
     if auth["mode"] == "oidc_flags":
         oidc = auth["oidc"] or {}
+        if not isinstance(oidc, dict):
+            raise NetsecError("must be a mapping", field=field_path(field, "oidc"))
         known = set(pair[0] for pair in OIDC_FLAGS) | {"required_claims"}
         bad = set(oidc) - known
         if bad:
@@ -126,6 +146,17 @@ def _check_auth(auth, field):
         for key in ("issuer_url", "client_id"):
             if not oidc.get(key):
                 raise NetsecError("is required for mode oidc_flags", field=field_path(field, "oidc", key))
+        for key, value in oidc.items():
+            if key == "required_claims":
+                if not isinstance(value, dict):
+                    raise NetsecError("must be a mapping of claim to value", field=field_path(field, "oidc", key))
+                for claim, want in value.items():
+                    _typed.text(str(claim), field_path(field, "oidc", key), max_len=256)
+                    _typed.text(str(want), field_path(field, "oidc", key, claim), max_len=1024)
+            elif isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise NetsecError("must be a string", field=field_path(field, "oidc", key))
+            else:
+                _typed.text(str(value), field_path(field, "oidc", key), max_len=2048)
         if not str(oidc["issuer_url"]).startswith("https://"):
             raise NetsecError("the issuer must be an https:// URL", field=field_path(field, "oidc", "issuer_url"))
     if auth["mode"] == "structured":
@@ -275,6 +306,26 @@ def skeleton(role):
 
 def build(base_docs, talos_version, role, knobs, firewall_docs=None, patches=None, node_patches=None, node="node"):
     """Base + hardening + firewall + patches (global then per node) -> list of documents."""
+    stages = build_stages(base_docs, talos_version, role, knobs, firewall_docs=firewall_docs, patches=patches, node_patches=node_patches)
+    return stages[-1][1]
+
+
+def build_stages(base_docs, talos_version, role, knobs, firewall_docs=None, patches=None, node_patches=None):
+    """[(field, docs)]: the hardened config before any patch (field None), then after each patch
+    ('patches[0]', ..., 'node_patches[0]', ...); the last one ordered for writing. The baseline
+    check judges the last and replays the others to name the patch that broke it."""
+    docs = harden(base_docs, talos_version, role, knobs, firewall_docs=firewall_docs)
+    stages = [(None, docs)]
+    for field, items in (("patches", patches), ("node_patches", node_patches)):
+        for i, item in enumerate(items or []):
+            docs = P.apply_patches(docs, [item], field=field, start=i)
+            stages.append((field_path(field, i), docs))
+    stages[-1] = (stages[-1][0], D.ordered(stages[-1][1]))
+    return stages
+
+
+def harden(base_docs, talos_version, role, knobs, firewall_docs=None):
+    """Base (or a skeleton) + the knobs where the release expects them + the firewall documents."""
     if talos_version not in TALOS_VERSIONS:
         raise NetsecError("%r is not one of %s" % (talos_version, ", ".join(TALOS_VERSIONS)), field="talos_version")
     if role not in MACHINE_TYPES:
@@ -296,6 +347,4 @@ def build(base_docs, talos_version, role, knobs, firewall_docs=None, patches=Non
         docs = _harden_v114(docs, role, knobs)
     if firewall_docs is not None:
         docs = F.replace_firewall(docs, firewall_docs)
-    docs = P.apply_patches(docs, patches, field="patches")
-    docs = P.apply_patches(docs, node_patches, field="node_patches")
-    return D.ordered(docs)
+    return docs

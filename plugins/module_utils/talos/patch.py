@@ -185,9 +185,14 @@ def json6902_apply(doc, operations, field="patch"):
             out = _add(out, tokens, value, ofield, path)
         elif kind == "test":
             if _walk(out, tokens, ofield, path) != op["value"]:
-                raise NetsecError("test failed: %s is not %r" % (path, op["value"]), field=ofield)
+                # The value is not echoed: it may be a key.
+                raise NetsecError("test failed: %s does not hold the given value" % path, field=ofield)
         else:
             raise NetsecError("%r is not an RFC 6902 operation" % (kind,), field=field_path(ofield, "op"))
+    if not isinstance(out, dict) or D.identity(out) != D.identity(doc):
+        # Renaming a document (say the NetworkDefaultActionConfig) would leave the original in place.
+        raise NetsecError("a JSON6902 patch may not replace a document or change its kind or name", field=field,
+                          fix="add or delete whole documents with a strategic patch")
     return out
 
 
@@ -212,29 +217,34 @@ def parse_patch(item, field):
         ptype, payload, document = item.get("type"), item["patch"], item.get("document")
     else:
         ptype, payload, document = None, item, None
+    pfield = field_path(field, "patch") if isinstance(item, dict) and "patch" in item else field
     if isinstance(payload, str):
-        payload = D.load(payload, field=field_path(field, "patch")) if not payload.lstrip().startswith("[") else _yaml_list(payload, field)
+        payload = D.load(payload, field=pfield) if not payload.lstrip().startswith("[") else D.load_yaml(payload, pfield)
+    D.check_tree(payload, pfield)
     if isinstance(payload, dict):
         payload = [payload]
+    if not isinstance(payload, list) or not all(isinstance(p, dict) for p in payload):
+        raise NetsecError("must be a mapping, a list of documents or of RFC 6902 operations, or YAML text of one", field=pfield)
     if ptype is None:
-        ptype = "json6902" if payload and all(isinstance(p, dict) and "op" in p for p in payload) else "strategic"
+        ptype = "json6902" if payload and all("op" in p for p in payload) else "strategic"
     if ptype not in PATCH_TYPES:
         raise NetsecError("%r is not one of %s" % (ptype, ", ".join(PATCH_TYPES)), field=field_path(field, "type"))
-    if document is not None and (not isinstance(document, dict) or "kind" not in document):
+    if document is not None and (not isinstance(document, dict) or set(document) - {"kind", "name"}
+                                 or not isinstance(document.get("kind"), str) or not isinstance(document.get("name") or "", str)):
         raise NetsecError("document must be a mapping with kind (and name)", field=field_path(field, "document"))
     return ptype, payload, document
 
 
-def _yaml_list(text, field):
-    try:
-        return D.yaml.safe_load(text)
-    except D.yaml.YAMLError as exc:
-        raise NetsecError("is not valid YAML: %s" % exc, field=field)
+def parse_patches(patches, field="patches"):
+    """[(type, payload, document)] of a patch list, each checked (see parse_patch)."""
+    if not isinstance(patches, list):
+        raise NetsecError("must be a list of patches", field=field)
+    return [parse_patch(item, field_path(field, i)) for i, item in enumerate(patches)]
 
 
-def apply_patches(docs, patches, field="patches"):
+def apply_patches(docs, patches, field="patches", start=0):
     for i, item in enumerate(patches or []):
-        pfield = field_path(field, i)
+        pfield = field_path(field, start + i)
         ptype, payload, document = parse_patch(item, pfield)
         if ptype == "strategic":
             docs = strategic(docs, payload, field=pfield)

@@ -18,6 +18,7 @@ import re
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
+from ansible_collections.safespring.netsec.plugins.module_utils.talos import secrets as SEC
 
 try:
     import jsonschema
@@ -74,6 +75,7 @@ def errors(docs, schema):
                           fix="install jsonschema on the controller, or leave schema_path unset")
     found = []
     version = schema_version(schema) or "?"
+    secrets = SEC.values(docs)
     for i, doc in enumerate(docs):
         label = "documents[%d](%s)" % (i, D.describe(D.identity(doc)) if D.identity(doc) else "?")
         name = _definition_for(schema, doc)
@@ -87,8 +89,21 @@ def errors(docs, schema):
         errs = sorted(validator.iter_errors(doc), key=lambda e: (list(e.absolute_path), e.message))
         if errs:
             best = jsonschema.exceptions.best_match(errs)
-            found.append((label, _json_path(best), best.message))
+            found.append((label, _json_path(best), _message(best, ident_kind(doc), secrets)))
     return found
+
+
+def ident_kind(doc):
+    ident = D.identity(doc)
+    return ident[0] if ident else None
+
+
+def _message(error, kind, secrets):
+    """The schema's message without the value when the value is (or holds) a secret."""
+    path = tuple(error.absolute_path)
+    if SEC.holds_secret(kind, path, error.instance) or any(SEC.is_secret(kind, path[:i]) for i in range(1, len(path))):
+        return "the value (a secret, not shown) fails the schema's %r check" % error.validator
+    return SEC.mask_values(error.message, secrets)
 
 
 def validate(docs, schema, field="config"):

@@ -63,3 +63,58 @@ def test_base_text_that_is_not_yaml_names_base():
     with pytest.raises(NetsecError) as err:
         M.render(params(), "machine: [unclosed")
     assert err.value.field == "base"
+
+
+# --- the file: 0600 from its first byte, atomically, also when something fails ---------------
+
+import os  # noqa: E402
+import stat  # noqa: E402
+
+
+@pytest.fixture
+def open_umask():
+    old = os.umask(0)
+    yield
+    os.umask(old)
+
+
+def test_the_config_is_0600_from_creation_even_with_umask_0(tmp_path, open_umask):
+    dest = tmp_path / "cp1.yaml"
+    seen = []
+
+    def validate(tmp):
+        # The temporary file, already holding the config, before the rename.
+        seen.append((stat.S_IMODE(os.stat(tmp).st_mode), open(tmp).read()))
+    M.write_private(str(dest), b"secret: x\n", validate=validate)
+    assert seen == [(0o600, "secret: x\n")]
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600 and dest.read_text() == "secret: x\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp1.yaml"]
+
+
+def test_a_failure_after_writing_leaves_no_file_and_the_old_config_untouched(tmp_path, open_umask):
+    dest = tmp_path / "cp1.yaml"
+    dest.write_text("old\n")
+    os.chmod(str(dest), 0o600)
+
+    def validate(tmp):
+        raise NetsecError("talosctl validate failed")
+    with pytest.raises(NetsecError):
+        M.write_private(str(dest), b"new\n", validate=validate)
+    assert dest.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["cp1.yaml"]
+
+
+def test_a_new_file_that_fails_validation_is_not_left_behind(tmp_path):
+    with pytest.raises(NetsecError):
+        M.write_private(str(tmp_path / "cp1.yaml"), b"x", validate=lambda tmp: (_ for _ in ()).throw(NetsecError("bad")))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", ["0644", "0640", "0604", "0700", "4600", "0000", "u+rw", "600\n", True, "0x1"])
+def test_modes_other_than_owner_read_write_are_refused(mode):
+    with pytest.raises(NetsecError) as err:
+        M.file_mode(mode)
+    assert err.value.field == "mode"
+
+
+def test_owner_only_modes_are_accepted():
+    assert M.file_mode("0600") == 0o600 and M.file_mode("0400") == 0o400 and M.file_mode(0o600) == 0o600

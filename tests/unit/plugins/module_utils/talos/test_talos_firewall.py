@@ -145,3 +145,93 @@ def test_invalid_admin_source_names_its_index():
     with pytest.raises(NetsecError) as err:
         F.lockout_requirements("control_plane", ADDRESSES, ["198.18.2.5", "not-an-address"], (4, 6))
     assert err.value.field == "admin_sources[1]"
+
+
+# --- coverage, not lookups ---------------------------------------------------------------------
+
+def _apid(*ingress):
+    return [{"kind": "NetworkDefaultActionConfig", "ingress": "block"},
+            {"kind": "NetworkRuleConfig", "name": "apid", "portSelector": {"ports": [50000], "protocol": "tcp"}, "ingress": list(ingress)}]
+
+
+def test_a_source_split_over_several_rule_entries_is_admitted():
+    docs = _apid({"subnet": "198.18.2.0/25"}, {"subnet": "198.18.2.128/25"})
+    F.check_lockout(docs, F.lockout_requirements("control_plane", {}, ["198.18.2.0/24"], (4,)), "cp1")
+
+
+def test_a_source_only_partly_admitted_is_a_lockout():
+    docs = _apid({"subnet": "198.18.2.0/25"})
+    with pytest.raises(NetsecError, match="admin_sources 198.18.2.0/24"):
+        F.check_lockout(docs, F.lockout_requirements("control_plane", {}, ["198.18.2.0/24"], (4,)), "cp1")
+
+
+def test_an_except_applies_to_the_whole_rule_as_in_talos():
+    # Talos puts every except of a rule into one exclude set for all of its subnets.
+    docs = _apid({"subnet": "10.0.0.0/8"}, {"subnet": "192.0.2.0/24", "except": "10.9.0.0/16"})
+    assert not F.admits(docs, "tcp", 50000, "10.9.1.1/32")
+    assert F.admits(docs, "tcp", 50000, "10.8.1.1/32") and F.admits(docs, "tcp", 50000, "192.0.2.0/24")
+
+
+def test_a_controller_anywhere_outside_the_address_book_is_judged_by_coverage():
+    docs = _apid({"subnet": "0.0.0.0/1"}, {"subnet": "128.0.0.0/1"})
+    F.check_lockout(docs, F.lockout_requirements("control_plane", {}, ["203.0.113.0/24", "10.0.0.0/8"], (4,)), "cp1")
+
+
+def test_lockout_check_of_10k_addresses_is_near_linear():
+    import ipaddress
+    import time
+    jump = [str(ipaddress.ip_address("10.0.0.0") + 2 * i) for i in range(10000)]
+    addresses = dict(ADDRESSES, jump_host=jump)
+    docs, _skipped = F.render(dict(SPEC, ip_versions=[4]), "control_plane", addresses)
+    requirements = F.lockout_requirements("control_plane", addresses, jump[:5000], (4,))
+    started = time.time()
+    F.check_lockout(docs, requirements, "cp1")
+    # The quadratic check took 53 s here; the bound is generous for a loaded CI machine.
+    assert time.time() - started < 10
+    gone = jump[-1] + "/32"
+    docs = [d if d.get("name") != "talos-apid" else dict(d, ingress=[i for i in d["ingress"] if i["subnet"] != gone]) for d in docs]
+    with pytest.raises(NetsecError, match="would lock out jump_host %s from talos-apid" % gone):
+        F.check_lockout(docs, requirements, "cp1")
+
+
+@pytest.mark.parametrize("doc, field", [
+    ({"portSelector": {"ports": ["abc"], "protocol": "tcp"}, "ingress": []}, "x.portSelector.ports[0]"),
+    ({"portSelector": {"ports": ["90-80"], "protocol": "tcp"}, "ingress": []}, "x.portSelector.ports[0]"),
+    ({"portSelector": {"ports": [True], "protocol": "tcp"}, "ingress": []}, "x.portSelector.ports[0]"),
+    ({"portSelector": {"ports": [], "protocol": "tcp"}, "ingress": []}, "x.portSelector.ports"),
+    ({"portSelector": {"ports": [1], "protocol": "sctp"}, "ingress": []}, "x.portSelector.protocol"),
+    ({"ingress": []}, "x.portSelector"),
+    ({"portSelector": {"ports": [1], "protocol": "tcp"}, "ingress": [{"cidr": "10.0.0.0/8"}]}, "x.ingress[0]"),
+    ({"portSelector": {"ports": [1], "protocol": "tcp"}, "ingress": [{"subnet": 10}]}, "x.ingress[0].subnet"),
+    ({"portSelector": {"ports": [1], "protocol": "tcp"}, "ingress": [{"subnet": "10.0.0.0/8\n"}]}, "x.ingress[0].subnet"),
+    ({"portSelector": {"ports": [1], "protocol": "tcp"}, "ingress": [{"subnet": "10.0.0.0/8", "except": "x"}]}, "x.ingress[0].except"),
+    ({"portSelector": {"ports": [1], "protocol": "tcp"}, "ingress": "10.0.0.0/8"}, "x.ingress"),
+])
+def test_a_rule_the_checks_cannot_read_is_refused_naming_the_field(doc, field):
+    with pytest.raises(NetsecError) as err:
+        F.parse_rule(doc, "x")
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize("addresses, field", [
+    (dict(ADDRESSES, jump_host=["0.0.0.0/0"]), "addresses.jump_host[0]"),
+    (dict(ADDRESSES, loadbalancer=["198.18.1.11", "0.0.0.0/1", "128.0.0.0/1"]), "addresses.loadbalancer[1]"),
+    (dict(ADDRESSES, jump_host=["2000::/3"]), "addresses.jump_host[0]"),
+    (dict(ADDRESSES, jumphost=["198.18.2.5"]), "addresses"),
+    (dict(ADDRESSES, jump_host="198.18.2.5"), "addresses.jump_host"),
+])
+def test_the_address_book_lists_hosts_not_the_internet(addresses, field):
+    with pytest.raises(NetsecError) as err:
+        F.parse_addresses(addresses)
+    assert err.value.field == field
+
+
+def test_lint_entries_are_built_from_the_rule_documents():
+    docs, _skipped = F.render(SPEC, "control_plane", ADDRESSES)
+    entries = F.lint_entries(F.rules(docs), "control_plane", "cp1", service=pm.SERVICES["etcd"])
+    assert [(e["remote"], e["port_min"], e["port_max"]) for e in entries] == [
+        ("198.18.1.21/32", 2379, 2380), ("198.18.1.23/32", 2379, 2380), ("fd5a:fe:1::21/128", 2379, 2380)]
+    assert pm.lint(entries) == []
+    wide = F.lint_entries(F.rules(docs + [dict(docs[-1], name="w", portSelector={"ports": ["1-65535"], "protocol": "tcp"},
+                                                 ingress=[{"subnet": "0.0.0.0/1"}, {"subnet": "128.0.0.0/1"}])]), "control_plane", "cp1")
+    assert {p.message.split(" ")[1] for p in pm.lint(wide)} == set(pm.SENSITIVE_SERVICES)
