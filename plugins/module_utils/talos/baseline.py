@@ -214,7 +214,8 @@ def _talos_api_access(docs, ctx, found):
                                      % (" (on a worker the knob never enables it)" if ctx.role != "control_plane" else ""),
                                      "leave Talos API access to the hardening.talos_api_access knob")
     elif writing:
-        found["talos-api-access"] = (where + ".allowedRoles", "grants pods %s on the Talos API: more than %s" % (", ".join(writing), ", ".join(READ_ONLY_ROLES)),
+        found["talos-api-access"] = (where + ".allowedRoles",
+                                     "grants pods %s on the Talos API: more than %s" % (", ".join(writing), ", ".join(READ_ONLY_ROLES)),
                                      "grant os:reader only")
 
 

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.safespring.netsec.plugins.module_utils.talos.secrets import REDACTED, redact, redact_text  # noqa: F401 (re-exported)
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import Talosctl
 
 CONNECTION_SPEC = dict(

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import REDACTED, redact, redact_text
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.secrets import REDACTED, redact, redact_text
 from ansible_collections.safespring.netsec.plugins.modules.talos_info import firewall_facts
 
 CHAIN = {"metadata": {"id": "ingress"}, "spec": {"policy": "drop", "rules": [

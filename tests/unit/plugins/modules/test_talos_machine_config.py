@@ -105,7 +105,7 @@ def test_a_failure_after_writing_leaves_no_file_and_the_old_config_untouched(tmp
 
 def test_a_new_file_that_fails_validation_is_not_left_behind(tmp_path):
     with pytest.raises(NetsecError):
-        M.write_private(str(tmp_path / "cp1.yaml"), b"x", validate=lambda tmp: (_ for _ in ()).throw(NetsecError("bad")))
+        M.write_private(str(tmp_path / "cp1.yaml"), b"x", validate=lambda tmp: (never for never in ()).throw(NetsecError("bad")))
     assert list(tmp_path.iterdir()) == []
 
 

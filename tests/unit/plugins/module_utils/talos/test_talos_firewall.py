@@ -232,6 +232,7 @@ def test_lint_entries_are_built_from_the_rule_documents():
     assert [(e["remote"], e["port_min"], e["port_max"]) for e in entries] == [
         ("198.18.1.21/32", 2379, 2380), ("198.18.1.23/32", 2379, 2380), ("fd5a:fe:1::21/128", 2379, 2380)]
     assert pm.lint(entries) == []
-    wide = F.lint_entries(F.rules(docs + [dict(docs[-1], name="w", portSelector={"ports": ["1-65535"], "protocol": "tcp"},
-                                                 ingress=[{"subnet": "0.0.0.0/1"}, {"subnet": "128.0.0.0/1"}])]), "control_plane", "cp1")
+    split_world = dict(docs[-1], name="w", portSelector={"ports": ["1-65535"], "protocol": "tcp"},
+                       ingress=[{"subnet": "0.0.0.0/1"}, {"subnet": "128.0.0.0/1"}])
+    wide = F.lint_entries(F.rules(docs + [split_world]), "control_plane", "cp1")
     assert {p.message.split(" ")[1] for p in pm.lint(wide)} == set(pm.SENSITIVE_SERVICES)

@@ -53,7 +53,7 @@ def test_aliases_are_refused_in_the_base_config_too():
 @given(name=st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True), depth=st.integers(1, 4))
 def test_any_alias_anywhere_is_refused(name, depth):
     inner = "*%s" % name
-    for _ in range(depth):
+    for _level in range(depth):
         inner = "[%s]" % inner
     text = "x: &%s [1]\nmachine: {nodeLabels: {y: %s}}\n" % (name, inner)
     with pytest.raises(NetsecError, match="alias"):
@@ -72,12 +72,12 @@ def test_deep_yaml_is_refused_naming_the_patch_not_a_recursion_error(text):
 
 def test_deep_structured_input_is_refused_naming_the_option():
     deep = 1
-    for _ in range(5000):
+    for _level in range(5000):
         deep = {"machine": deep}
     for option in ("patches", "node_patches"):
         assert refused(**{option: [deep]}).field == option + "[0]"
     nested = []
-    for _ in range(5000):
+    for _level in range(5000):
         nested = [nested]
     assert refused(hardening={"admission_plugins": nested}).field == "hardening"
     assert refused(cluster={"name": "c1", "egress": {"extra": nested}}).field == "cluster"
