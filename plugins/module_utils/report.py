@@ -7,12 +7,40 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import html
 import json
-from xml.sax.saxutils import escape, quoteattr
+import re
+from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 
 STATUSES = ("pass", "fail", "not_applicable")
+
+# A control id is an anchor and a test name: a closed grammar, so no id can carry markup or control characters.
+_CONTROL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+# Characters XML 1.0 cannot carry at all (not even as references): replaced, so the JUnit file always parses.
+_XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text):
+    return _XML_INVALID.sub("\ufffd", str(text))
+
+
+def escape(text):
+    """HTML text and attribute escaping (quotes too) of a cleaned string."""
+    return html.escape(_clean(text), quote=True)
+
+
+def quoteattr(text):
+    return '"%s"' % escape(text)
+
+
+def _x(text):
+    return _xml_escape(_clean(text))
+
+
+def _xattr(text):
+    return _xml_quoteattr(_clean(text), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
 def parse_controls(controls, field="controls"):
@@ -30,6 +58,9 @@ def parse_controls(controls, field="controls"):
                 raise NetsecError("is required", field=field_path(here, key))
         if raw["status"] not in STATUSES:
             raise NetsecError("%r is not one of %s" % (raw["status"], ", ".join(STATUSES)), field=field_path(here, "status"))
+        if not isinstance(raw["id"], str) or not _CONTROL_ID.match(raw["id"]):
+            raise NetsecError("must be letters, digits, '.', '_', ':' or '-' (at most 64, starting with a letter or digit)",
+                              field=field_path(here, "id"))
         if raw["id"] in seen:
             raise NetsecError("duplicate control id %r" % raw["id"], field=field_path(here, "id"))
         seen.add(raw["id"])
@@ -126,14 +157,14 @@ def render_junit(title, environment, controls):
     counts = summary(controls)
     cases = []
     for c in controls:
-        name = quoteattr("%s %s" % (c["id"], c["title"]))
-        classname = quoteattr("%s.%s" % (environment, c["layer"]))
+        name = _xattr("%s %s" % (c["id"], c["title"]))
+        classname = _xattr("%s.%s" % (environment, c["layer"]))
         body = ""
         if c["status"] == "fail":
             message = "; ".join(c["drift"]) or "control failed"
-            body = "<failure message=%s>%s</failure>" % (quoteattr(message), escape(_evidence_text(c["evidence"])))
+            body = "<failure message=%s>%s</failure>" % (_xattr(message), _x(_evidence_text(c["evidence"])))
         elif c["status"] == "not_applicable":
-            body = "<skipped message=%s/>" % quoteattr(_evidence_text(c["evidence"])[:500] or "not applicable")
+            body = "<skipped message=%s/>" % _xattr(_evidence_text(c["evidence"])[:500] or "not applicable")
         cases.append("  <testcase classname=%s name=%s>%s</testcase>" % (classname, name, body))
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name=%s tests="%d" failures="%d" skipped="%d">\n%s\n</testsuite>\n'
-            % (quoteattr("%s (%s)" % (title, environment)), len(controls), counts["fail"], counts["not_applicable"], "\n".join(cases)))
+            % (_xattr("%s (%s)" % (title, environment)), len(controls), counts["fail"], counts["not_applicable"], "\n".join(cases)))

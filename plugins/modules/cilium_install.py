@@ -240,6 +240,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils import _secrets as secrets
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import mesh as mesh_mod
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import values as cv
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import client as kclient
@@ -255,6 +256,7 @@ VALUES_FILE = "cilium-values.yaml"
 MANIFEST_FILE = "cilium-manifest.yaml"
 TALOS_PATCH_FILE = "talos-inline-manifest-patch.yaml"
 MESH_FILE = "cilium-mesh-opt-in.yaml"
+PRIVATE_FILES = (VALUES_FILE, MANIFEST_FILE, TALOS_PATCH_FILE)
 MESH_OWNED_SET = "cilium-mesh"
 
 
@@ -304,10 +306,25 @@ def plan(params):
     return {
         "helm_values": result["values"],
         "version": params["version"],
-        "values_diff": cv.values_diff(params["current_values"] or {}, result["values"]),
+        "values_diff": _redacted_diff(cv.values_diff(params["current_values"] or {}, result["values"])),
         "warnings_profile": result["warnings"],
         "mesh": mesh,
     }
+
+
+def _redacted_diff(diff):
+    """A changed secret still counts as a change; only its values are hidden."""
+    for entry in diff:
+        for side in ("before", "after"):
+            if entry[side] is not None and secrets.is_secret(entry["path"].rsplit(".", 1)[-1], entry[side]):
+                entry[side] = secrets.REDACTED
+            elif isinstance(entry[side], (dict, list)):
+                entry[side] = secrets.redact(entry[side])
+    return diff
+
+
+def _private(full):
+    return (os.stat(full).st_mode & 0o777) == 0o600
 
 
 def _render(module, planned):
@@ -337,7 +354,7 @@ def _render(module, planned):
     if planned["mesh"]["namespace_patches"] or planned["mesh"]["objects"]:
         files[MESH_FILE] = render.HEADER + render.dump_all(planned["mesh"]["namespace_patches"] + planned["mesh"]["objects"])
     existing = render.read_directory(path)
-    write = dict((n, c) for n, c in files.items() if existing.get(n) != c)
+    write = dict((n, c) for n, c in files.items() if existing.get(n) != c or (n in PRIVATE_FILES and not _private(os.path.join(path, n))))
     for name in write:
         if name in existing and not existing[name].startswith(render.HEADER):
             raise NetsecError("%s exists and was not written by this collection" % os.path.join(path, name), field="render_dir")
@@ -345,7 +362,10 @@ def _render(module, planned):
         if not os.path.isdir(path):
             os.makedirs(path)
         for name, content in sorted(write.items()):
-            render.write_file(os.path.join(path, name), content)
+            if name in PRIVATE_FILES:  # values and what is rendered from them may carry TLS keys
+                secrets.write_private(os.path.join(path, name), content)
+            else:
+                render.write_file(os.path.join(path, name), content)
     return {"files": sorted(os.path.join(path, n) for n in files), "manifest_note": note, "changed": bool(write)}
 
 
@@ -364,6 +384,9 @@ def main():
                            required_if=[("delivery", "render", ("render_dir",))])
     try:
         params = dict(module.params)
+        # The invocation echoed at -v must not carry TLS keys or passwords given in extra_values / current_values.
+        for key in ("extra_values", "current_values"):
+            module.params[key] = secrets.redact(module.params[key])
         if params["probe_cluster"]:
             params["host_firewall_deployed"] = probe(params)
         planned = plan(params)
@@ -371,6 +394,7 @@ def main():
         if module.params["delivery"] == "render":
             rendered = _render(module, planned)
             result.update(files=rendered["files"], manifest_note=rendered["manifest_note"])
+            result["helm_values"] = secrets.redact(planned["helm_values"])  # the file has them; the result is logged
             result["changed"] = rendered["changed"]
         else:
             result["changed"] = bool(planned["values_diff"])
@@ -379,7 +403,7 @@ def main():
     for text in planned["warnings_profile"]:
         module.warn(text)
     if module._diff:
-        result["diff"] = {"before": module.params["current_values"] or {}, "after": planned["helm_values"],
+        result["diff"] = {"before": secrets.redact(params["current_values"] or {}), "after": secrets.redact(planned["helm_values"]),
                           "before_header": "deployed values", "after_header": "security profile"}
     module.exit_json(**result)
 

@@ -74,7 +74,7 @@ EXAMPLES = r"""
 - name: Build the policies and write them for Argo CD
   safespring.netsec.netpol_policies:
     namespaces:
-      - {name: kube-system, psa_level: privileged}
+      - {name: monitoring, psa_level: baseline}
       - name: shop
         psa_level: restricted
         create: true

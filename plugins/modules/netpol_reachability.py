@@ -82,7 +82,7 @@ EXAMPLES = r"""
 - name: Analyse policies without failing, to look at them
   safespring.netsec.netpol_reachability:
     policies: "{{ lookup('file', 'policies.json') | from_json }}"
-    namespaces: [{name: shop}, {name: kube-system}]
+    namespaces: [{name: shop}, {name: monitoring}]
     prove: false
     render: [dot, svg]
 """

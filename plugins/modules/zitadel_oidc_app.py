@@ -46,7 +46,8 @@ options:
   redirect_uris:
     description:
       - Redirect URIs. The default is what kubelogin listens on (port 8000, falling back to 18000).
-      - Must be loopback C(http://localhost) / C(http://127.0.0.1) or C(https://) unless O(dev_mode=true).
+      - Parsed and compared exactly. Must be C(https://), or C(http://) to the loopback hosts C(localhost), C(127.0.0.1) or C([::1]) exactly.
+      - Userinfo (C(user@host)), fragments and control characters are refused. O(dev_mode=true) allows plain C(http://) to other hosts (labs only).
     type: list
     elements: str
     default: ["http://localhost:8000", "http://localhost:18000"]

@@ -88,3 +88,28 @@ def test_render_of_policies_with_a_kustomization_and_of_the_mesh_opt_in_gives_va
     validate.validate_core(docs[0])
     assert docs[1]["metadata"]["labels"]["netsec.safespring.com/owned-set"] == "cilium-mesh"
     assert tasks["install"]["helm_values"]["socketLB"] == {"hostNamespaceOnly": True}
+
+
+SECRET_EXTRA = {"hubble": {"tls": {"server": {"cert": "PUBLIC-CERT", "key": "S3CRET-HUBBLE-KEY"}},
+                           "relay": {"tls": {"ca": {"key": "S3CRET-CA-KEY"}}}},
+                "clustermesh": {"apiserver": {"etcd": {"password": "S3CRET-PASSWORD"}}},
+                "authentication": {"mutual": {"spire": {"install": {"server": {"token": "S3CRET-TOKEN"}}}}},
+                "extraConfig": {"some-pem": "-----BEGIN EC PRIVATE KEY-----\nS3CRET-PEM\n-----END EC PRIVATE KEY-----"}}
+
+
+def test_secret_extra_values_are_redacted_in_results_and_diff_and_the_file_is_0600(tmp_path):
+    out = tmp_path / "out"
+    task = install_task(out, extra_values=SECRET_EXTRA)
+    for flags in (("--check", "--diff", "-vvv"), ("--diff", "-vvv")):
+        rc, tasks, dummy_stats, proc = run_playbook(tmp_path, play(task), None, *flags)
+        assert rc == 0, proc.stdout[-2000:]
+        assert "S3CRET" not in proc.stdout + proc.stderr
+    assert tasks["install"]["helm_values"]["hubble"]["tls"]["server"] == {"cert": "PUBLIC-CERT", "key": "VALUE_REDACTED"}
+    values_file = out / "cilium-values.yaml"
+    assert (values_file.stat().st_mode & 0o777) == 0o600
+    values = yaml.safe_load(values_file.read_text())
+    assert values["hubble"]["tls"]["server"]["key"] == "S3CRET-HUBBLE-KEY", "the file itself carries the real value"
+    values_file.chmod(0o644)  # an older render: the next run fixes the mode
+    rc, tasks, dummy_stats, dummy_proc = run_playbook(tmp_path, play(task))
+    assert rc == 0 and tasks["install"]["changed"] is True and (values_file.stat().st_mode & 0o777) == 0o600
+    assert [p.name for p in out.iterdir()] == ["cilium-values.yaml"], "no temporary file left behind"

@@ -31,7 +31,7 @@ def test_built_policies_are_proven_and_pictured(tmp_path):
     assert "flowchart LR" in proof["rendered"]["mermaid"] and "digraph" in proof["rendered"]["dot"]
     assert '"TCP/5432"' in proof["rendered"]["mermaid"] and "api.stripe.com" in proof["rendered"]["mermaid"]
     assert "| `shop/web` |" in proof["rendered"]["markdown"] and "<table>" in proof["rendered"]["html"]
-    assert tasks["build"]["summary"] == {"Namespace": 3, "NetworkPolicy": 12, "CiliumNetworkPolicy": 3}
+    assert tasks["build"]["summary"] == {"Namespace": 2, "NetworkPolicy": 9, "CiliumNetworkPolicy": 3}  # kube-system is never managed here
 
 
 def test_proof_fails_on_an_extra_flow_and_lists_it(tmp_path):

@@ -212,9 +212,63 @@ def refusals(profile, values):
                 fix="deploy with host_firewall: audit and the baseline host policies first, check "
                     "`hubble observe --verdict AUDIT` shows no needed flow, then enforce; "
                     "host_firewall_skip_audit: true only for a cluster with no workloads"))
+    problems += side_doors(profile["extra_values"] or {})
     for path in sorted(_overridden(profile)):
         problems.append(NetsecError("overrides %s, which the security profile sets" % path,
                                     field="extra_values." + path, fix="use the profile knob instead (see docs/cilium.md)"))
+    return problems
+
+
+# cilium-config keys / agent flags behind the values the profile owns: setting one through extraConfig, extraArgs or
+# extraEnv (CILIUM_<FLAG>) would bypass the owned-value refusal, so each is refused with the knob to use.
+OWNED_FLAGS = {
+    "enable-policy": "policy_enforcement", "policy-audit-mode": "policy_audit_mode / host_firewall",
+    "enable-wireguard": "encryption", "enable-ipsec": "encryption", "encrypt-node": "node_encryption",
+    "enable-node-encryption": "node_encryption", "enable-wireguard-userspace-fallback": "encryption",
+    "enable-host-firewall": "host_firewall", "kube-proxy-replacement": "kube_proxy_replacement",
+    "enable-hubble": "hubble", "hubble-disable-tls": "hubble (TLS is always on)", "hubble-tls-cert-file": "hubble_tls_method",
+    "hubble-tls-key-file": "hubble_tls_method", "hubble-tls-client-ca-files": "hubble_tls_method",
+    "hubble-listen-address": "hubble", "routing-mode": "cluster.cni.tunnel", "tunnel-protocol": "cluster.cni.tunnel",
+    "tunnel": "cluster.cni.tunnel", "tunnel-port": "cluster.cni.tunnel", "ipsec-key-file": "encryption",
+}
+_TALOS_OWNED = {"securityContext.capabilities.ciliumAgent": TALOS_AGENT_CAPABILITIES,
+                "securityContext.capabilities.cleanCiliumState": TALOS_CLEAN_STATE_CAPABILITIES}
+_FIX = "remove it and use the profile knob %s (see docs/cilium.md)"
+
+
+def _flag_name(text):
+    return re.split(r"[=\s]", str(text).strip().lstrip("-"), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def side_doors(extra, prefix="extra_values"):
+    """Every way extra_values could set an owned value besides its own path, named by its path."""
+    problems = []
+    for path, value in sorted(flatten(extra).items()):
+        parts = path.split(".")
+        field = prefix + "." + path
+        if len(parts) >= 2 and parts[-2] == "extraConfig" and _flag_name(parts[-1]) in OWNED_FLAGS:
+            problems.append(NetsecError("sets cilium-config %s, which the security profile owns" % parts[-1], field=field,
+                                        fix=_FIX % OWNED_FLAGS[_flag_name(parts[-1])]))
+        if parts[-1] == "extraArgs" and isinstance(value, list):
+            for idx, arg in enumerate(value):
+                if _flag_name(arg) in OWNED_FLAGS:
+                    problems.append(NetsecError("passes --%s, which the security profile owns" % _flag_name(arg),
+                                                field="%s[%d]" % (field, idx), fix=_FIX % OWNED_FLAGS[_flag_name(arg)]))
+        if parts[-1] == "extraEnv" and isinstance(value, list):
+            for idx, env in enumerate(value):
+                name = str(env.get("name", "")) if isinstance(env, dict) else str(env)
+                flag = _flag_name(name[len("CILIUM_"):]) if name.upper().startswith("CILIUM_") else None
+                if flag in OWNED_FLAGS:
+                    problems.append(NetsecError("sets %s, which the security profile owns" % name, field="%s[%d].name" % (field, idx),
+                                                fix=_FIX % OWNED_FLAGS[flag]))
+        if "securityContext" in parts[:-1]:
+            tail = parts[parts.index("securityContext") + 1:]
+            if tail[0] in ("privileged", "allowPrivilegeEscalation") and value is not False:
+                problems.append(NetsecError("makes a Cilium container privileged (%s)" % tail[0], field=field,
+                                            fix="remove it: the profile grants the agent only the capabilities it needs"))
+            elif tail[0] == "capabilities" and _TALOS_OWNED.get(path, object()) != value:
+                problems.append(NetsecError("changes a Cilium container's capabilities", field=field,
+                                            fix="remove it: the profile sets securityContext.capabilities (talos: true)"))
     return problems
 
 

@@ -136,6 +136,10 @@ def validate(decl, field_prefix="namespace_policies_"):
         name = str(ns["name"])
         if not _DNS_LABEL.match(name):
             _fail("%r is not a valid namespace name" % name, fld("namespaces", idx, "name"), fix="RFC 1123 label: a-z, 0-9, '-'")
+        if name.startswith("kube-"):
+            # Managing kube-system here would default-deny the control plane's own traffic and let a PSA level of its choosing in.
+            _fail("%r is a Kubernetes system namespace and cannot be managed here" % name, fld("namespaces", idx, "name"),
+                  fix="remove it: kube-system is covered by the cilium baseline kube-system policies (cilium_baseline_policies)")
         if name in by_name:
             _fail("namespace %r is declared twice (also namespaces[%d])" % (name, by_name[name]["index"]), fld("namespaces", idx, "name"))
         level = ns.get("psa_level")

@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from urllib.parse import urlsplit
+
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.zitadel.client import ADMIN, MANAGEMENT, path_segment
 
@@ -148,14 +150,40 @@ def plan_roles(desired, live, purge=False):
 # ---------------------------------------------------------------------------------------------
 # OIDC application for kubectl (native, PKCE, no secret)
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def check_redirect_uri(uri, field, dev_mode=False):
+    """A parsed, exact check: a prefix match let http://localhost.evil.com and http://localhost@evil.com through."""
+    fix = "use http://localhost:<port>, http://127.0.0.1:<port>, http://[::1]:<port> (kubelogin) or https://host/path"
+    if not isinstance(uri, str) or not uri or any(ord(ch) < 0x21 or ord(ch) == 0x7f or ch in "\\\u2028\u2029" for ch in uri):
+        raise NetsecError("must be a URI without spaces, control characters or backslashes", field=field, fix=fix)
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        raise NetsecError("is not a valid URI (bad host or port)", field=field, fix=fix)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NetsecError("must be an absolute http(s) URI with a host", field=field, fix=fix)
+    if "@" in parts.netloc:
+        raise NetsecError("must not carry userinfo (user@host): the part after '@' is the real host", field=field, fix=fix)
+    if parts.fragment or uri.endswith("#"):
+        raise NetsecError("must not carry a fragment", field=field, fix=fix)
+    if port == 0:
+        raise NetsecError("port 0 is not a port", field=field, fix=fix)
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and not dev_mode:
+        raise NetsecError("http is only allowed to the loopback hosts localhost, 127.0.0.1 and [::1] exactly, not %s" % parts.hostname,
+                          field=field, fix=fix + ", or set dev_mode (labs only)")
+    return uri
+
+
 def desired_oidc_config(redirect_uris=None, post_logout_redirect_uris=None, dev_mode=False,
                         id_token_role_assertion=True, id_token_userinfo_assertion=True,
                         access_token_role_assertion=False, refresh_tokens=True):
     for idx, uri in enumerate(redirect_uris or []):
-        if not (uri.startswith("http://localhost") or uri.startswith("http://127.0.0.1") or uri.startswith("https://")):
-            if not dev_mode:
-                raise NetsecError("%r is neither https nor a loopback redirect" % uri, field=field_path("redirect_uris", idx),
-                                  fix="use http://localhost:<port> (kubelogin) or https://, or set dev_mode")
+        check_redirect_uri(uri, field_path("redirect_uris", idx), dev_mode)
+    for idx, uri in enumerate(post_logout_redirect_uris or []):
+        check_redirect_uri(uri, field_path("post_logout_redirect_uris", idx), dev_mode)
     grants = ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"]
     if refresh_tokens:
         grants.append("OIDC_GRANT_TYPE_REFRESH_TOKEN")

@@ -55,3 +55,48 @@ def test_the_generation_time_is_read_back_from_a_previous_report():
     md = report.render_markdown("t", "lab", "2026-11-26 10:00:00Z", controls)
     assert report.generated_at_of(md) == "2026-11-26 10:00:00Z"
     assert report.generated_at_of("no report") is None
+
+
+# --- hostile input (issue 13): ids are typed, HTML is escaped everywhere, JUnit always parses ---
+
+from html.parser import HTMLParser  # noqa: E402
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+HOSTILE = ["<script>alert(1)</script>", "' onmouseover='alert(1)", '" onload="x', "a\x00b\x1bc\x08", "\u2028\u2029", "]]>&amp;"]
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        HTMLParser.__init__(self)
+        self.tags, self.attrs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += [name for name, _ in attrs]
+
+
+def _structure(html_text):
+    parser = _Tags()
+    parser.feed(html_text)
+    return parser.tags, sorted(set(parser.attrs))
+
+
+@pytest.mark.parametrize("bad_id", ["x' onmouseover='alert(1)", "<script>", "A B", "A\x00", "", "-lead", "a" * 65, 7])
+def test_control_id_outside_the_grammar_is_refused_with_its_field(bad_id):
+    with pytest.raises(NetsecError) as err:
+        report.parse_controls([{"id": bad_id, "title": "t", "status": "pass"}])
+    assert err.value.field in ("controls[0].id",)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(HOSTILE) | st.text(min_size=1, max_size=30))
+def test_hostile_text_adds_no_markup_and_junit_parses(payload):
+    safe = {"id": "X-01", "title": "t", "layer": "l", "status": "fail", "evidence": "e", "source": "s", "drift": ["d"]}
+    hostile = {"id": "X-01", "title": payload, "layer": payload, "status": "fail", "evidence": {"k": payload},
+               "source": payload, "drift": [payload]}
+    base = _structure(report.render_html("t", "lab", "now", report.parse_controls([safe])))
+    got = _structure(report.render_html(payload, payload, payload, report.parse_controls([hostile])))
+    assert got == base
+    root = ET.fromstring(report.render_junit(payload, payload, report.parse_controls([hostile])).encode("utf-8"))
+    assert len(root.findall("testcase/failure")) == 1

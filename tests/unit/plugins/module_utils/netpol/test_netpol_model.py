@@ -12,7 +12,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils.netpol import mo
 
 DECL = {
     "namespaces": [
-        {"name": "kube-system", "psa_level": "privileged"},
+        {"name": "platform", "psa_level": "privileged"},
         {"name": "monitoring", "psa_level": "baseline"},
         {"name": "ingress", "psa_level": "baseline"},
         {"name": "shop", "psa_level": "restricted", "create": True, "workloads": [
@@ -31,7 +31,7 @@ DECL = {
         {"from": {"namespace": "shop", "pods": {"app": "api"}}, "to": {"fqdn": "api.stripe.com"}, "ports": [{"port": 443}]},
         {"from": {"namespace": "shop", "pods": {"app": "api"}}, "to": {"cidr": "0.0.0.0/0"}, "ports": [{"port": 8443, "end_port": 8448}]},
         {"from": {"namespace": "ingress", "pods": {"app": "ingress-nginx"}}, "to": {"entity": "kube-apiserver"}, "ports": [{"port": 6443}]},
-        {"from": {"namespace": "kube-system", "pods": {"k8s-app": "kube-dns"}}, "to": {"cidr": "198.18.255.53/32"},
+        {"from": {"namespace": "platform", "pods": {"k8s-app": "resolver"}}, "to": {"cidr": "198.18.255.53/32"},
          "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53}]},
         {"from": {"namespace": "batch"}, "to": {"namespace": "monitoring", "pods": {"app": "pushgateway"}}, "ports": [{"port": 9091, "protocol": "SCTP"}]},
     ],
@@ -60,7 +60,7 @@ def test_built_policies_prove_equal_to_the_declaration():
 def test_every_managed_namespace_gets_default_deny_both_ways():
     dummy_norm, objects = build()
     denies = dict((o["metadata"]["namespace"], o["spec"]) for o in objects if o["metadata"]["name"] == "default-deny")
-    assert sorted(denies) == ["batch", "ingress", "kube-system", "monitoring", "shop"]
+    assert sorted(denies) == ["batch", "ingress", "monitoring", "platform", "shop"]
     assert all(spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]} for spec in denies.values())
 
 
@@ -116,8 +116,10 @@ def test_a_deliberately_wrong_policy_fails_the_proof_and_names_the_flow():
              "spec": {"podSelector": {"matchLabels": {"app": "db"}}, "ingress": [{"from": [{"namespaceSelector": {}}]}]}}
     dummy_reach, diff, dummy_uni = model.prove(norm, policies(objects) + [wrong])
     assert not diff["equal"]
-    # only a source whose egress is open gets through: every managed namespace denies egress
-    assert diff["extra"] == [{"from": "unmanaged.probe/{any pod}", "to": "shop/db", "port": "TCP/5432"}]
+    # only a source whose egress is open gets through: every managed namespace denies egress; kube-system is not managed here
+    assert sorted(diff["extra"], key=lambda e: e["from"]) == [
+        {"from": "kube-system/{k8s-app=kube-dns}", "to": "shop/db", "port": "TCP/5432"},
+        {"from": "unmanaged.probe/{any pod}", "to": "shop/db", "port": "TCP/5432"}]
     assert diff["missing"] == []
 
 
@@ -158,7 +160,7 @@ def test_bad_input_fails_naming_the_entry(mutate, field, message):
 
 
 def test_probe_pods_expose_a_policy_wider_than_declared_without_declared_workloads():
-    decl = {"namespaces": [{"name": "a"}, {"name": "b"}, {"name": "kube-system"}],
+    decl = {"namespaces": [{"name": "a"}, {"name": "b"}],
             "paths": [{"from": {"namespace": "a", "pods": {"app": "x"}}, "to": {"namespace": "b", "pods": {"app": "y"}}, "ports": [{"port": 80}]}]}
     norm, objects = build(decl)
     assert model.prove(norm, policies(objects))[1]["equal"]
@@ -176,3 +178,13 @@ def test_unknown_dns_namespace_is_probed_as_unmanaged():
     norm, objects = build(decl)
     reach, diff, dummy_uni = model.prove(norm, policies(objects))
     assert diff["equal"] and reach.allows("a/{other pods}", "dns/{app=coredns}", ("UDP", 53))
+
+
+@pytest.mark.parametrize("name", ["kube-system", "kube-public", "kube-node-lease"])
+def test_kube_system_namespaces_cannot_be_managed(name):
+    decl = copy.deepcopy(DECL)
+    decl["namespaces"].insert(1, {"name": name, "psa_level": "privileged"})
+    with pytest.raises(NetsecError) as err:
+        model.validate(decl)
+    assert err.value.field == "namespace_policies_namespaces[1].name"
+    assert "cilium baseline kube-system policies" in err.value.fix
