@@ -251,6 +251,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.safespring.netsec.plugins.module_utils import _typed
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
+from ansible_collections.safespring.netsec.plugins.module_utils._secrets import write_private
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.documents import HAS_YAML
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import baseline as B
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
@@ -264,9 +265,6 @@ from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl i
 
 # Structured options, bounded before anything walks them.
 _TREES = ("patches", "node_patches", "hardening", "cluster", "addresses", "admin_sources", "waivers", "baseline_waivers")
-# The config holds the cluster's keys: no mode may give group or others any access.
-_PRIVATE = 0o600
-
 
 def _pre_fields(params):
     """The option to blame for a baseline refusal present before any patch."""
@@ -372,30 +370,6 @@ def _read(path, field):
             return handle.read()
     except (IOError, OSError, UnicodeDecodeError) as exc:
         raise NetsecError("cannot read %s: %s" % (path, exc), field=field)
-
-
-def write_private(dest, data, validate=None):
-    """Write `data` to `dest` atomically, the file 0600 from its first byte.
-
-    The temporary file is created with os.open(..., 0o600) next to dest and renamed over it:
-    no moment exists where the config is readable by others, and a failure (validation
-    included) removes the temporary file and leaves dest as it was."""
-    directory = os.path.dirname(os.path.abspath(dest))
-    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(dest), os.getpid()))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), _PRIVATE)
-    try:
-        try:
-            os.fchmod(fd, _PRIVATE)  # the umask can only narrow os.open's mode; make it exact
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if validate:
-            validate(tmp)
-        os.rename(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _diff_text(docs):
