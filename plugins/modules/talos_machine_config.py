@@ -266,6 +266,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl i
 # Structured options, bounded before anything walks them.
 _TREES = ("patches", "node_patches", "hardening", "cluster", "addresses", "admin_sources", "waivers", "baseline_waivers")
 
+
 def _pre_fields(params):
     """The option to blame for a baseline refusal present before any patch."""
     firewall_source = "addresses" if params["firewall"] else "base"
