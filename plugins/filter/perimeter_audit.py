@@ -16,7 +16,11 @@ description:
     as the C(safespring.netsec.security_group) module, so the audit and the sync agree on what
     drift is.
   - Lints every live rule of every group in the project, not only the cluster's, for sensitive
-    services (etcd, kubelet, trustd, apid, NodePorts, 6443) open to C(0.0.0.0/0) or C(::/0).
+    services (etcd, kubelet, trustd, apid, NodePorts, 6443) open to the Internet, with the lint entries the
+    C(safespring.netsec.security_group) module builds (C(openstack/rules.py) C(lint_entry)). Judged on coverage:
+    C(0.0.0.0/0), C(::/0), split world CIDRs (C(0.0.0.0/1) + C(128.0.0.0/1)), very wide ones (C(2000::/3)) and a rule
+    with B(no remote prefix and no remote group), which Neutron applies to every source, are all exposures.
+    Rules whose source is a remote group are not address sources and are not linted.
 author:
   - Safespring platform team (@safespring)
 positional: cluster
@@ -98,16 +102,8 @@ def perimeter_audit(live_groups, cluster, waivers=None):
         drift += ["%s: extra %s" % (group.name, rules.describe(r)) for dummy, r in group.to_delete]
         drift += ["%s: duplicate %s" % (group.name, rules.describe(r)) for dummy, r in group.duplicates]
 
-    entries = []
-    for group in live_groups:
-        for api_rule in group.get("security_group_rules") or []:
-            rule = rules.live_rule(api_rule, names_by_id)
-            entries.append({
-                "field": "%s: %s" % (group["name"], rules.describe(rule)), "scope": group["name"],
-                "direction": rule.direction, "protocol": rules.protocol_api_value(rule.protocol) if isinstance(rule.protocol, int) else rule.protocol,
-                "port_min": rule.port_range_min, "port_max": rule.port_range_max,
-                "remote": rule.remote_ip_prefix if not (rule.remote_group or rule.remote_group_id) else None,
-            })
+    # The module's own builder: what the sync refuses, the audit flags.
+    entries = rules.live_lint_entries(live_groups, names_by_id)
     exposures = [str(problem) for problem in pm.lint(entries, waivers or [])]
     return {
         "groups": dict((n, n in live_by_name) for n in wanted),

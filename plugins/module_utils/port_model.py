@@ -486,7 +486,8 @@ def lint(entries, waivers=None, field="waivers"):
     entries: dicts with field (where it came from, for the message), scope (what a waiver
     names, e.g. the group), target (optional: what the rule protects; defaults to scope;
     sources are united per target), direction, protocol, port_min, port_max, remote (a
-    CIDR, ANY_SOURCE, or None for sources that are not addresses, such as group refs).
+    CIDR, ANY_SOURCE, or None for sources that are not addresses, such as group refs) and
+    optionally families (the IP versions an ANY_SOURCE entry admits; default both).
     waivers: [{name, service, scope (optional), reason}]. Returns the violations as
     NetsecError (empty when clean); malformed waivers are errors too.
     """
@@ -498,7 +499,8 @@ def lint(entries, waivers=None, field="waivers"):
         remote = entry.get("remote")
         if entry.get("direction", "ingress") != "ingress" or remote is None:
             continue
-        families = (4, 6) if remote == ANY_SOURCE else (ipaddress.ip_network(remote, strict=False).version,)
+        # ANY_SOURCE is every address of the entry's `families` (a Neutron rule: its ethertype), else of both.
+        families = tuple(entry.get("families") or (4, 6)) if remote == ANY_SOURCE else (ipaddress.ip_network(remote, strict=False).version,)
         for service in exposed_services(entry.get("protocol"), entry.get("port_min"), entry.get("port_max")):
             if waived(waivers, service, entry.get("scope")):
                 continue

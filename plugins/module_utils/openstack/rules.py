@@ -25,6 +25,8 @@ import ipaddress
 import re
 from collections import namedtuple
 
+from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
+from ansible_collections.safespring.netsec.plugins.module_utils import _typed
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 
 # IANA names Neutron accepts (neutron_lib.constants.IP_PROTOCOL_MAP) -> number.
@@ -318,20 +320,36 @@ def describe(rule):
 
 # --- protected rules -----------------------------------------------------------------------
 
+PROTECTED_KEYS = ("descriptions", "tags")
+
+
+def _string_list(values, field):
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise NetsecError("must be a list of strings", field=field)
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not value:
+            raise NetsecError("%r is not a non-empty string" % (value,), field=field_path(field, i))
+    return list(values)
+
+
 def compile_protected(markers, field="protected_rules"):
     """markers: {descriptions: [regex], tags: [name]} -> predicate(api_rule) -> bool.
 
     Neutron has no tags on rules; a tag matches the rule's `tags` where a cloud returns
     them, and a `[name]` token in the description everywhere.
     """
-    markers = markers or {}
+    # A misspelled key (`description:`) would silently protect nothing and let sync delete
+    # the very rules it was meant to keep.
+    markers = _typed.known_keys({} if markers is None else markers, field, PROTECTED_KEYS)
     patterns = []
-    for i, text in enumerate(markers.get("descriptions") or []):
+    for i, text in enumerate(_string_list(markers.get("descriptions"), field_path(field, "descriptions"))):
         try:
             patterns.append(re.compile(text))
         except re.error as exc:
             raise NetsecError("%r is not a regular expression: %s" % (text, exc), field=field_path(field, "descriptions", i))
-    tags = list(markers.get("tags") or [])
+    tags = _string_list(markers.get("tags"), field_path(field, "tags"))
 
     def protected(api_rule):
         description = api_rule.get("description") or ""
@@ -551,13 +569,6 @@ def parse_groups(raw_groups, field="security_groups", known_names=()):
     return out
 
 
-def _lint_remote(rule):
-    # A rule with no remote at all admits every address of its ethertype.
-    if rule.remote_ip_prefix or rule.remote_group or rule.remote_group_id or rule.remote_address_group_id:
-        return rule.remote_ip_prefix
-    return "0.0.0.0/0" if rule.ethertype == "IPv4" else "::/0"
-
-
 def merge_groups(base, extra):
     """Rendered groups + the user's groups: a user group of the same name adds its rules
     (and overrides description, stateful, tags, state); others are appended."""
@@ -590,14 +601,47 @@ def check_remote_groups(groups):
                                   fix="drop the rule or keep the group")
 
 
+# --- the lint's view of a rule (desired and live alike) ------------------------------------
+
+def lint_remote(rule):
+    """The rule's source for port_model.lint(): its CIDR, None for a group reference (not an
+    address), pm.ANY_SOURCE when it has no remote at all (Neutron then admits every source)."""
+    if rule.remote_ip_prefix:
+        return rule.remote_ip_prefix
+    if rule.remote_group or rule.remote_group_id or rule.remote_address_group_id:
+        return None
+    return pm.ANY_SOURCE
+
+
+def _lint_protocol(protocol):
+    if protocol is None or (isinstance(protocol, str) and protocol.strip().lower() in ANY_WORDS + ("0",)):
+        return None  # any (Neutron reads protocol 0 as any too): every sensitive service
+    return protocol_api_value(protocol) if isinstance(protocol, int) else protocol
+
+
+def lint_entry(rule, field, scope):
+    """One port_model.lint() entry for one Rule, whether it was parsed from the user's input
+    (normalize_rule) or read back from Neutron (live_rule): one builder, one verdict."""
+    return {
+        "field": field, "scope": scope, "direction": rule.direction,
+        "protocol": _lint_protocol(rule.protocol), "port_min": rule.port_range_min, "port_max": rule.port_range_max,
+        "remote": lint_remote(rule), "families": (4,) if rule.ethertype == "IPv4" else (6,),
+    }
+
+
 def lint_entries(desired_groups):
-    """Entries for port_model.lint(): ingress rules open to a world CIDR, with their field."""
+    """Entries for port_model.lint() from the groups to sync, each naming its input field."""
+    return [lint_entry(rule, group.rule_field(j), group.name)
+            for group in desired_groups for j, rule in enumerate(group.rules)]
+
+
+def live_lint_entries(live_groups, names_by_id=None):
+    """Entries for port_model.lint() from live groups (Neutron's API dicts with their rules),
+    each named `<group>: <rule>`, the way verify reports it."""
+    names_by_id = dict(names_by_id or ((g.get("id"), g.get("name")) for g in live_groups))
     entries = []
-    for group in desired_groups:
-        for j, rule in enumerate(group.rules):
-            entries.append({
-                "field": group.rule_field(j), "scope": group.name, "direction": rule.direction,
-                "protocol": protocol_api_value(rule.protocol), "port_min": rule.port_range_min,
-                "port_max": rule.port_range_max, "remote": _lint_remote(rule),
-            })
+    for group in live_groups:
+        for api_rule in group.get("security_group_rules") or []:
+            rule = live_rule(api_rule, names_by_id)
+            entries.append(lint_entry(rule, "%s: %s" % (group["name"], describe(rule)), group["name"]))
     return entries

@@ -60,3 +60,28 @@ def test_a_deleted_rule_and_a_missing_group_are_drift():
     result = perimeter_audit(live, CLUSTER)
     assert result["missing_groups"] == ["c1-jump_host"]
     assert "c1-control_plane: missing ingress tcp/2379-2380 from group c1-control_plane (IPv4)" in result["drift"]
+
+
+def test_a_live_6443_rule_without_any_remote_is_an_exposure():
+    # No remote prefix and no remote group: Neutron admits every source.
+    live = live_from_model(CLUSTER)
+    lb = [g for g in live if g["name"] == "c1-loadbalancer"][0]
+    lb["security_group_rules"].append({"id": "open", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
+                                       "port_range_min": 6443, "port_range_max": 6443, "remote_ip_prefix": None,
+                                       "remote_group_id": None})
+    result = perimeter_audit(live, CLUSTER)
+    assert result["exposures"] == ["c1-loadbalancer: ingress tcp/6443 from any (IPv4): opens kube-apiserver (tcp/6443) to any "
+                                   "(all of IPv4) (restrict the source to the load balancers or admin CIDRs, or add a named "
+                                   "waiver {name, service: kube-apiserver, scope, reason})"]
+    waiver = {"name": "public-api", "service": "kube-apiserver", "scope": "c1-loadbalancer", "reason": "test"}
+    assert perimeter_audit(live, CLUSTER, [waiver])["exposures"] == []
+
+
+def test_a_split_world_on_etcd_is_an_exposure_in_the_live_audit():
+    live = live_from_model(CLUSTER)
+    cp = [g for g in live if g["name"] == "c1-control_plane"][0]
+    for i, cidr in enumerate(["::/1", "8000::/1"]):
+        cp["security_group_rules"].append({"id": "s%d" % i, "direction": "ingress", "ethertype": "IPv6", "protocol": "tcp",
+                                           "port_range_min": 2379, "port_range_max": 2380, "remote_ip_prefix": cidr})
+    exposures = perimeter_audit(live, CLUSTER)["exposures"]
+    assert len(exposures) == 1 and "opens etcd" in exposures[0] and "all of IPv6" in exposures[0]

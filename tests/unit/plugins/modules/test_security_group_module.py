@@ -64,6 +64,9 @@ def test_bad_protected_pattern_and_empty_input_fail_naming_the_field():
         desired_from_params(params(security_groups=[{"name": "g"}], protected_rules={"descriptions": ["("]}))
     assert err.value.field == "protected_rules.descriptions[0]"
     with pytest.raises(NetsecError) as err:
+        desired_from_params(params(security_groups=[{"name": "g"}], protected_rules={"description": ["^platform:"]}))
+    assert str(err.value) == "protected_rules: unknown key(s) description (known keys: descriptions, tags)"
+    with pytest.raises(NetsecError) as err:
         desired_from_params(params())
     assert err.value.field == "security_groups"
 

@@ -132,8 +132,8 @@ def test_rule_with_no_remote_is_linted_as_open_to_the_world():
         {"protocol": "tcp", "port": 2379, "remote_group": "cp"}]}])
     problems = pm.lint(R.lint_entries(groups))
     assert [(p.field, p.message) for p in problems] == [
-        ("security_groups[0].rules[0]", "opens etcd (tcp/2379-2380) to 0.0.0.0/0 (all of IPv4)"),
-        ("security_groups[0].rules[1]", "opens etcd (tcp/2379-2380) to ::/0 (all of IPv6)"),
+        ("security_groups[0].rules[0]", "opens etcd (tcp/2379-2380) to any (all of IPv4)"),
+        ("security_groups[0].rules[1]", "opens etcd (tcp/2379-2380) to any (all of IPv6)"),
     ]
 
 
@@ -187,6 +187,25 @@ def test_protected_rules_are_never_deleted_but_drift_is():
     gp = R.plan(desired, live, protected).group("g")
     assert sorted(a["id"] for a, dummy_rule in gp.protected) == ["p1", "p2"]
     assert [a["id"] for a, dummy_rule in gp.to_delete] == ["drift"]
+
+
+@pytest.mark.parametrize("markers, field, words", [
+    ({"description": ["^platform:"]}, "protected_rules", "unknown key(s) description (known keys: descriptions, tags)"),
+    ({"descriptions": ["x"], "tag": ["keep"]}, "protected_rules", "unknown key(s) tag (known keys: descriptions, tags)"),
+    ({"descriptions": "^platform:"}, "protected_rules.descriptions", "must be a list of strings"),
+    ({"tags": ["keep", 3]}, "protected_rules.tags[1]", "3 is not a non-empty string"),
+    (["^platform:"], "protected_rules", "must be a mapping"),
+])
+def test_misspelled_or_mistyped_protected_rules_are_refused_naming_the_key(markers, field, words):
+    # A typo would otherwise protect nothing, and exclusive sync would delete the rules it meant to keep.
+    with pytest.raises(NetsecError) as err:
+        R.compile_protected(markers)
+    assert err.value.field == field and words in str(err.value)
+
+
+def test_empty_protected_rules_protect_nothing():
+    for markers in (None, {}, {"descriptions": [], "tags": []}):
+        assert R.compile_protected(markers)({"description": "anything [keep]"}) is False
 
 
 def test_protected_copy_is_the_one_kept_among_duplicates():
