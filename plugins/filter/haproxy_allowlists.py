@@ -26,6 +26,30 @@ options:
     description: Address book, role name -> list of addresses or CIDRs (at least C(jump_host) when the jump host is enabled).
     type: dict
     required: true
+  waivers:
+    description:
+      - Named waivers C({name, service, scope, reason}) for the world-exposure lint, the same shape and check as the
+        C(safespring.netsec.security_group) module's. The scope of an HAProxy frontend is V(loadbalancer).
+    type: list
+    elements: dict
+    default: []
+  cluster_field:
+    description: How the caller names the cluster mapping in errors (the role passes V(haproxy_cluster)).
+    type: str
+    default: cluster
+  addresses_field:
+    description: How the caller names the address book in errors (the role passes V(haproxy_addresses)).
+    type: str
+    default: addresses
+  waivers_field:
+    description: How the caller names O(waivers) in errors.
+    type: str
+    default: waivers
+notes:
+  - The sources of the sensitive frontends (C(kube-apiserver), C(talos-apid)) go through the port model's world-exposure
+    lint (C(port_model.lint)), judged on coverage: C(api_cidrs) or jump-host addresses of C(0.0.0.0/0), C(::/0), a split
+    world (C(0.0.0.0/1) + C(128.0.0.0/1), C(::/1) + C(8000::/1)) or anything as wide as C(2000::/3) are refused unless a
+    named waiver allows them, and the error names the variable, for example C(cluster.loadbalancer.api_cidrs[0]).
 seealso:
   - plugin: safespring.netsec.haproxy_upstreams
     plugin_type: filter
@@ -46,13 +70,49 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.haproxy import edge
 
 
-def haproxy_allowlists(cluster, addresses):
+# Where each kind of CIDR set of the port model comes from in the cluster mapping.
+_CIDR_SET_FIELDS = {"api_cidrs": ("loadbalancer", "api_cidrs"), "ingress_cidrs": ("loadbalancer", "ingress_cidrs")}
+# A frontend is on the load balancers: that is the scope a waiver names.
+SCOPE = "loadbalancer"
+
+
+def lint_entries(spec, addresses, cluster_field="cluster", addresses_field="addresses"):
+    """port_model.lint() entries for the allowed sources of every frontend, each naming the
+    variable it came from (`cluster.loadbalancer.api_cidrs[0]`, `addresses.jump_host[1]`)."""
+    entries = []
+    for service, peers in pm.ingress_flows(spec, SCOPE):
+        if service.name not in edge.FRONTEND_SERVICES:
+            continue
+        for peer in peers:
+            if peer.kind == "cidrs":
+                base = field_path(cluster_field, *_CIDR_SET_FIELDS.get(peer.name, ("loadbalancer", peer.name)))
+            else:
+                base = field_path(addresses_field, peer.name)
+            for i, cidr in enumerate(pm.resolve(peer, addresses, addresses_field)):
+                if pm.cidr_version(cidr) not in spec.ip_versions:
+                    continue  # not rendered: the frontend never admits it
+                entries.append({"field": field_path(base, i), "scope": SCOPE, "direction": "ingress", "protocol": service.protocol,
+                                "port_min": service.port_min, "port_max": service.port_max, "remote": cidr})
+    return entries
+
+
+def allowlists(cluster, addresses, waivers=None, cluster_field="cluster", addresses_field="addresses", waivers_field="waivers"):
+    """edge.allowlists() after the world-exposure lint: refused before anything is rendered."""
+    spec = pm.ClusterSpec.from_dict(cluster, field=cluster_field)
+    if not isinstance(addresses, dict):
+        raise NetsecError("must be a mapping of role -> list of addresses", field=addresses_field)
+    pm.refuse(pm.lint(lint_entries(spec, addresses, cluster_field, addresses_field), waivers or [], field=waivers_field))
+    return edge.allowlists(spec, addresses, addresses_field)
+
+
+def haproxy_allowlists(cluster, addresses, waivers=None, cluster_field="cluster", addresses_field="addresses", waivers_field="waivers"):
     try:
-        return edge.allowlists(cluster, addresses)
+        return allowlists(cluster, addresses, waivers, cluster_field, addresses_field, waivers_field)
     except NetsecError as exc:
         raise AnsibleFilterError("haproxy_allowlists: %s" % exc)
 

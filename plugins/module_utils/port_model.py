@@ -535,3 +535,11 @@ def _port_text(service):
 def describe(flow):
     """One line for humans: 'loadbalancer -> control_plane tcp/6443 (kube-apiserver)'."""
     return "%s -> %s %s (%s)" % (flow.source.name, flow.destination.name, _port_text(flow.service), flow.service.name)
+
+
+def refuse(problems):
+    """Raise the first lint problem (its field and fix), the others summed up in its message; nothing when clean."""
+    if problems:
+        first = problems[0]
+        more = "" if len(problems) == 1 else " (and %d more: %s)" % (len(problems) - 1, "; ".join(str(p) for p in problems[1:]))
+        raise NetsecError(first.message + more, field=first.field, fix=first.fix)

@@ -271,11 +271,7 @@ def desired_from_params(params):
                           known_names=[g.name for g in rendered])
     groups = R.merge_groups(rendered, user)
     R.check_remote_groups(groups)
-    problems = pm.lint(R.lint_entries(groups), params.get("waivers") or [], field="waivers")
-    if problems:
-        first = problems[0]
-        raise NetsecError("%s%s" % (first.message, "" if len(problems) == 1 else " (and %d more: %s)" % (
-            len(problems) - 1, "; ".join(str(p) for p in problems[1:]))), field=first.field, fix=first.fix)
+    pm.refuse(pm.lint(R.lint_entries(groups), params.get("waivers") or [], field="waivers"))
     protected = R.compile_protected(params.get("protected_rules"), "protected_rules")
     if not groups:
         raise NetsecError("no groups to manage", field="security_groups", fix="list groups or give a cluster")
