@@ -18,6 +18,10 @@ description:
     the list complete.
   - Addresses are compared normalised (V(198.18.1.100/32) is V(198.18.1.100)); a pair without C(mac_address) means the
     port's own MAC.
+  - Pairs switch anti-spoofing off for the addresses they cover, so they are judged on coverage before any API call:
+    pairs that together cover more than a /24 of IPv4 or a /64 of IPv6 (V(0.0.0.0/0), V(::/0), a split world such as
+    V(0.0.0.0/1) + V(128.0.0.0/1), V(2000::/3), a whole network) are refused, naming the pair, for example
+    C(addresses[0].ip_address). From O(cluster), every C(loadbalancer.vrrp_addresses) entry must be one address.
   - Not every cloud allows address pairs (on Safespring's layer-3 network a VRRP address does not work at all; use the
     BGP anycast mode there).
 author: Safespring platform team (@safespring)
@@ -97,7 +101,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import client as C
-from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import vrrp_address_pairs
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack import pairs as P
 
 
 def normalize_address(value, field):
@@ -111,15 +115,22 @@ def normalize_address(value, field):
 
 
 def parse_pairs(raw, field="addresses"):
-    out = []
+    """User pairs -> [(address, mac or None)]; refused, naming the pair, when they are not
+    pairs or together allow more than a block of VIPs (pairs.check_width)."""
+    out, widths = [], []
     for i, pair in enumerate(raw):
         pfield = field_path(field, i)
         if isinstance(pair, str):
-            pair = {"ip_address": pair}
+            ifield, pair = pfield, {"ip_address": pair}
+        else:
+            ifield = field_path(pfield, "ip_address")
         if not isinstance(pair, dict) or set(pair) - {"ip_address", "mac_address"} or not pair.get("ip_address"):
             raise NetsecError("must be a mapping with ip_address and optionally mac_address", field=pfield)
         mac = pair.get("mac_address")
-        out.append((normalize_address(pair["ip_address"], field_path(pfield, "ip_address")), mac.lower() if mac else None))
+        address = normalize_address(pair["ip_address"], ifield)
+        widths.append((address, ifield))
+        out.append((address, mac.lower() if mac else None))
+    P.check_width(widths)
     return out
 
 
@@ -167,7 +178,7 @@ def main():
             spec = pm.ClusterSpec.from_dict(p["cluster"], field="cluster")
             if spec["loadbalancer"]["ha_mode"] != "vrrp":
                 module.exit_json(changed=False, ports=[], msg="ha_mode is %s: no address pairs needed" % spec["loadbalancer"]["ha_mode"])
-            wanted = parse_pairs(vrrp_address_pairs(spec), field="cluster.loadbalancer.vrrp_addresses")
+            wanted = [(address, None) for address, dummy in P.cluster_pairs(spec, "cluster")]
         else:
             wanted = parse_pairs(p["addresses"])
     except NetsecError as exc:

@@ -119,20 +119,3 @@ def render(spec, cluster_field="cluster", stateful=None, tags=None):
             "%s of cluster %s (safespring.netsec port model)" % (role_name, spec.name),
             stateful, tags, rules, field_path(cluster_field, role_name), [field for dummy, field in raw_rules]))
     return groups
-
-
-def vrrp_address_pairs(spec):
-    """VRRP mode: the allowed_address_pairs every load-balancer port needs (else [])."""
-    if not isinstance(spec, pm.ClusterSpec):
-        spec = pm.ClusterSpec.from_dict(spec)
-    lb = spec["loadbalancer"]
-    if lb["ha_mode"] != "vrrp":
-        return []
-    return [{"ip_address": host_or_cidr(cidr)} for cidr in pm.filter_versions(lb["vrrp_addresses"], spec.ip_versions)]
-
-
-def host_or_cidr(cidr):
-    """'198.18.1.100/32' -> '198.18.1.100' (the form Neutron shows for a single address)."""
-    address, dummy, length = cidr.partition("/")
-    full = "128" if ":" in address else "32"
-    return address if length in ("", full) else cidr

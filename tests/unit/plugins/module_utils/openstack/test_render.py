@@ -11,7 +11,8 @@ import pytest
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import rules as R
-from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import render, vrrp_address_pairs
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack.pairs import cluster_pairs
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import render
 
 
 def cluster(**overrides):
@@ -62,8 +63,9 @@ def test_vrrp_mode_opens_protocol_112_between_load_balancers_and_renders_address
     lb = lines(render(spec), "c1-loadbalancer")
     assert "ingress vrrp from group c1-loadbalancer (IPv4)" in lb
     assert not [line for line in lb if "tcp/179" in line]
-    assert vrrp_address_pairs(spec) == [{"ip_address": "198.18.1.100"}, {"ip_address": "fd5a:fe:1::100"}]
-    assert vrrp_address_pairs(cluster()) == []
+    assert cluster_pairs(spec) == [("198.18.1.100", "cluster.loadbalancer.vrrp_addresses[0]"),
+                                   ("fd5a:fe:1::100", "cluster.loadbalancer.vrrp_addresses[1]")]
+    assert cluster_pairs(cluster()) == []
 
 
 def test_egress_is_open_unless_restricted_then_only_declared_flows():
