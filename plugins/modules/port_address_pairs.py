@@ -96,8 +96,6 @@ ports:
 
 import ipaddress
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import client as C
@@ -161,8 +159,8 @@ def _lines(pairs):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=C.auth_argument_spec(
+    module = C.OpenStackModule(
+        argument_spec=dict(
             ports=dict(type="list", elements="str", required=True),
             addresses=dict(type="list", elements="raw", default=[]),
             cluster=dict(type="dict"),

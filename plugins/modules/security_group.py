@@ -251,8 +251,6 @@ summary:
   sample: {groups_created: 0, groups_deleted: 0, rules_created: 1, rules_deleted: 1}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import rules as R
@@ -283,8 +281,8 @@ def _drop_none(group):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=C.auth_argument_spec(
+    module = C.OpenStackModule(
+        argument_spec=dict(
             security_groups=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 state=dict(type="str", default="present"),

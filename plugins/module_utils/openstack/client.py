@@ -22,7 +22,10 @@ import importlib.util
 import sys
 import types
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils._secrets import is_secret
 
 try:
     import keystoneauth1.adapter
@@ -62,6 +65,41 @@ def auth_argument_spec(**extra):
     spec = copy.deepcopy(AUTH_ARGUMENT_SPEC)
     spec.update(extra)
     return spec
+
+
+# keystoneauth's secret options that the shared key pattern does not catch (TOTP).
+_EXTRA_SECRET_KEYS = ("passcode",)
+
+
+def secret_values(value, key=""):
+    """Every secret-looking leaf of a cloud configuration (auth.password,
+    auth.application_credential_secret, auth.token, ...), as the strings to mask."""
+    if isinstance(value, dict):
+        return set().union(*[secret_values(v, k) for k, v in value.items()]) if value else set()
+    if isinstance(value, list):
+        return set().union(*[secret_values(v, key) for v in value]) if value else set()
+    if value is None or isinstance(value, bool) or str(value) == "":
+        return set()
+    if is_secret(key, value) or str(key).lower() in _EXTRA_SECRET_KEYS:
+        return {str(value)}
+    return set()
+
+
+class OpenStackModule(AnsibleModule):
+    """AnsibleModule with the standard auth options whose `cloud` may be a dict holding a
+    password without that password ever showing.
+
+    `cloud` is raw (a clouds.yaml name or a whole cloud dict), so no_log cannot be declared
+    on its leaves: their values join no_log_values as soon as the input is read, before
+    argument validation can fail and before the invocation is logged (journal), returned
+    (`invocation`, printed at -vvv) or an error message is built."""
+
+    def __init__(self, argument_spec, **kwargs):
+        super(OpenStackModule, self).__init__(argument_spec=auth_argument_spec(**argument_spec), **kwargs)
+
+    def _load_params(self):
+        super(OpenStackModule, self)._load_params()
+        self.no_log_values.update(secret_values(self.params.get("cloud")))
 
 
 def _openstack_config_loader():
