@@ -20,7 +20,7 @@ options:
         which is how AWX's OpenStack credential passes it), or a dict with a complete cloud configuration.
       - Not needed when O(auth) is given or C(OS_*) environment variables are set.
       - In a dict, every secret-looking leaf (C(auth.password), C(auth.application_credential_secret), C(auth.token),
-        C(auth.passcode), any key ending in C(password), C(secret), C(token) or C(key)) is no_log: masked in
+        C(auth.passcode), any key ending in C(password), C(secret), C(token) or C(key)) is no_log, masked in
         C(invocation), in error messages, at C(-vvv) and in the module's log, on failure too.
     type: raw
   auth:

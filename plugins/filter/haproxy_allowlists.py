@@ -47,7 +47,7 @@ options:
     default: waivers
 notes:
   - The sources of the sensitive frontends (C(kube-apiserver), C(talos-apid)) go through the port model's world-exposure
-    lint (C(port_model.lint)), judged on coverage: C(api_cidrs) or jump-host addresses of C(0.0.0.0/0), C(::/0), a split
+    lint (C(port_model.lint)), judged on coverage; C(api_cidrs) or jump-host addresses of C(0.0.0.0/0), C(::/0), a split
     world (C(0.0.0.0/1) + C(128.0.0.0/1), C(::/1) + C(8000::/1)) or anything as wide as C(2000::/3) are refused unless a
     named waiver allows them, and the error names the variable, for example C(cluster.loadbalancer.api_cidrs[0]).
 seealso:

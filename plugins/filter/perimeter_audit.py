@@ -17,7 +17,7 @@ description:
     drift is.
   - Lints every live rule of every group in the project, not only the cluster's, for sensitive
     services (etcd, kubelet, trustd, apid, NodePorts, 6443) open to the Internet, with the lint entries the
-    C(safespring.netsec.security_group) module builds (C(openstack/rules.py) C(lint_entry)). Judged on coverage:
+    C(safespring.netsec.security_group) module builds (C(openstack/rules.py) C(lint_entry)). Judged on coverage,
     C(0.0.0.0/0), C(::/0), split world CIDRs (C(0.0.0.0/1) + C(128.0.0.0/1)), very wide ones (C(2000::/3)) and a rule
     with B(no remote prefix and no remote group), which Neutron applies to every source, are all exposures.
     Rules whose source is a remote group are not address sources and are not linted.

@@ -18,7 +18,7 @@ description:
     the list complete.
   - Addresses are compared normalised (V(198.18.1.100/32) is V(198.18.1.100)); a pair without C(mac_address) means the
     port's own MAC.
-  - Pairs switch anti-spoofing off for the addresses they cover, so they are judged on coverage before any API call:
+  - Pairs switch anti-spoofing off for the addresses they cover, so they are judged on coverage before any API call;
     pairs that together cover more than a /24 of IPv4 or a /64 of IPv6 (V(0.0.0.0/0), V(::/0), a split world such as
     V(0.0.0.0/1) + V(128.0.0.0/1), V(2000::/3), a whole network) are refused, naming the pair, for example
     C(addresses[0].ip_address). From O(cluster), every C(loadbalancer.vrrp_addresses) entry must be one address.
