@@ -111,8 +111,10 @@ options:
     type: dict
   waivers:
     description:
-      - Named exceptions to the lint that refuses etcd, kubelet, Talos apid/trustd, NodePorts and 6443 open to
-        V(0.0.0.0/0) or V(::/0).
+      - Named exceptions to the lint that refuses etcd, kubelet, Talos apid/trustd, NodePorts and 6443 open to the
+        Internet. The lint judges the union of a group's sources per service (V(0.0.0.0/0), V(::/0), split worlds such
+        as V(0.0.0.0/1) + V(128.0.0.0/1), V(2000::/3)); a rule with no remote at all counts as every address of its
+        ethertype, a remote group is not an address source.
       - Each is C({name, service, reason}) and optionally C(scope), a group name the waiver is limited to.
     type: list
     elements: dict
@@ -123,6 +125,7 @@ options:
       - C(descriptions) is a list of regular expressions searched in the rule description; C(tags) a list of tags,
         matched in the rule's C(tags) where the cloud returns them and as a C([tag]) token in the description
         (Neutron has no tags on rules).
+      - Any other key (a misspelled C(description)) is refused, naming it and listing the known keys.
     type: dict
     default: {}
 seealso:

@@ -96,3 +96,19 @@ def test_invocation_keeps_the_cloud_readable_with_its_secret_leaves_masked(tmp_p
         assert cloud["auth_type"] == args["cloud"]["auth_type"]
         assert cloud["auth"]["auth_url"] == args["cloud"]["auth"]["auth_url"]
         assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in json.dumps(cloud)
+
+
+def test_the_security_groups_role_with_a_cloud_dict_never_prints_its_password(tmp_path):
+    # The role documents security_groups_cloud as "clouds.yaml name or cloud dict".
+    book = tmp_path / "role.json"
+    book.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "roles": [{
+        "role": "safespring.netsec.security_groups", "security_groups_cloud": password_cloud(closed_port()),
+        "security_groups_cluster": {"name": "c1", "jump_host": {"admin_cidrs": ["192.0.2.0/28"]}}}]}]))
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_PYTHON_INTERPRETER=os.environ.get("VIRTUAL_ENV", str(REPO / ".venv")) + "/bin/python")
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(book), "-vvv"],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    output = proc.stdout + proc.stderr
+    assert "cloud: cannot connect to OpenStack" in output, output[-3000:]
+    assert PASSWORD not in output
+    assert '"password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in output
