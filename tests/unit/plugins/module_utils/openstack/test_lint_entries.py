@@ -6,11 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-
 import pytest
+from fixtures.exposure import narrow_set, world_split
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import rules as R
@@ -93,35 +91,12 @@ def test_waiver_scope_is_the_group_for_desired_and_live_alike():
 
 # --- property: coverage, not spelling -------------------------------------------------------
 
-@st.composite
-def world_split(draw, version):
-    """The whole address space of one family cut into k CIDRs at random."""
-    nets = [ipaddress.ip_network("0.0.0.0/0" if version == 4 else "::/0")]
-    for dummy in range(draw(st.integers(min_value=1, max_value=12))):
-        i = draw(st.integers(min_value=0, max_value=len(nets) - 1))
-        if nets[i].prefixlen < nets[i].max_prefixlen:
-            nets[i:i + 1] = list(nets[i].subnets())
-    return [str(n) for n in draw(st.permutations(nets))]
-
-
-@st.composite
-def narrow_set(draw, version):
-    """At most 8 CIDRs of /12 (IPv4) or /20 (IPv6) or narrower: together below a /8 or /16."""
-    bits, shortest = (32, 12) if version == 4 else (128, 20)
-    out = []
-    for dummy in range(draw(st.integers(min_value=1, max_value=8))):
-        length = draw(st.integers(min_value=shortest, max_value=bits))
-        address = draw(st.integers(min_value=0, max_value=2 ** bits - 1))
-        out.append(str(ipaddress.ip_network((address, length), strict=False)))
-    return out
-
-
 def rules_on_6443(cidrs):
     return [{"protocol": "tcp", "port": 6443, "remote_ip_prefix": c} for c in cidrs]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from([4, 6]).flatmap(world_split))
+@given(world_split())
 def test_any_split_of_the_world_is_flagged_desired_and_live(cidrs):
     desired, live = desired_and_live(rules_on_6443(cidrs))
     for entries in (R.lint_entries(desired), R.live_lint_entries(live)):
@@ -130,7 +105,7 @@ def test_any_split_of_the_world_is_flagged_desired_and_live(cidrs):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from([4, 6]).flatmap(narrow_set))
+@given(narrow_set())
 def test_sets_narrower_than_the_limit_are_never_flagged(cidrs):
     desired, live = desired_and_live(rules_on_6443(cidrs))
     assert pm.lint(R.lint_entries(desired)) == [] and pm.lint(R.live_lint_entries(live)) == []

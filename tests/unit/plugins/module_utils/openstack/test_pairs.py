@@ -9,6 +9,7 @@ __metaclass__ = type
 import ipaddress
 
 import pytest
+from fixtures.exposure import world_split
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,16 +50,6 @@ def test_cluster_vips_must_be_single_addresses():
     with pytest.raises(NetsecError) as err:
         P.cluster_pairs(dict(cluster, loadbalancer={"ha_mode": "vrrp", "vrrp_addresses": ["0.0.0.0/0"]}), "netsec_cluster")
     assert err.value.field == "netsec_cluster.loadbalancer.vrrp_addresses[0]"
-
-
-@st.composite
-def world_split(draw):
-    version = draw(st.sampled_from([4, 6]))
-    nets = [ipaddress.ip_network("0.0.0.0/0" if version == 4 else "::/0")]
-    for dummy in range(draw(st.integers(min_value=1, max_value=10))):
-        i = draw(st.integers(min_value=0, max_value=len(nets) - 1))
-        nets[i:i + 1] = list(nets[i].subnets())
-    return [str(n) for n in draw(st.permutations(nets))]
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
