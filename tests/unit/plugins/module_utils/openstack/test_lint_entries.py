@@ -6,9 +6,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 import pytest
 from fixtures.exposure import narrow_set, world_split
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import rules as R
@@ -109,3 +112,35 @@ def test_any_split_of_the_world_is_flagged_desired_and_live(cidrs):
 def test_sets_narrower_than_the_limit_are_never_flagged(cidrs):
     desired, live = desired_and_live(rules_on_6443(cidrs))
     assert pm.lint(R.lint_entries(desired)) == [] and pm.lint(R.live_lint_entries(live)) == []
+
+
+@st.composite
+def raw_rule(draw):
+    """A valid user rule of any shape the module accepts."""
+    rule = {"direction": draw(st.sampled_from(["ingress", "egress"])),
+            "protocol": draw(st.sampled_from(["tcp", "udp", "any", "icmp", "vrrp", "6", "sctp"]))}
+    if rule["protocol"] in ("tcp", "udp", "6", "sctp") and draw(st.booleans()):
+        low = draw(st.integers(min_value=1, max_value=65535))
+        rule["port"] = "%d-%d" % (low, draw(st.integers(min_value=low, max_value=65535)))
+    remote = draw(st.sampled_from(["none", "cidr", "group"]))
+    if remote == "cidr":
+        rule["remote_ip_prefix"] = draw(st.sampled_from(["0.0.0.0/0", "::/0", "10.1.2.3/8", "2000::/3", "192.0.2.7", "fd00::/1"]))
+    elif remote == "group":
+        rule["remote_group"] = "cp"
+    if remote != "cidr" and draw(st.booleans()):
+        rule["ethertype"] = "IPv6"
+    return rule
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(raw_rule(), min_size=1, max_size=12))
+def test_desired_and_live_entries_and_verdicts_agree_for_any_rules(raw_rules):
+    desired, live = desired_and_live(raw_rules)
+    from_desired, from_live = R.lint_entries(desired), R.live_lint_entries(live)
+    assert without_field(from_desired) == without_field(from_live)
+    # The verdicts match; only the field names (input path vs `<group>: <rule>`) differ.
+    assert verdicts(pm.lint(from_desired)) == verdicts(pm.lint(from_live))
+
+
+def verdicts(problems):
+    return sorted(re.sub(r"; together with .*\)$", ")", p.message) for p in problems)
