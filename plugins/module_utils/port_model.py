@@ -148,9 +148,7 @@ def _flag(description):
 # The one definition of the cluster spec: validation (from_dict), the defaults, the
 # roles' argument_specs and the doc fragment plugins/doc_fragments/cluster_spec.py all
 # come from it (tests/tools/cluster_spec.py writes the YAML copies; tests hold them to it).
-CLUSTER_SCHEMA = S.Option("dict", "The cluster as the port model reads it, the one mapping security groups, Talos firewall documents,"
-                          " HAProxy allowlists and Cilium policies are rendered from. Unset keys take the defaults below;"
-                          " unknown keys are refused at every level.", options=[
+_CLUSTER_OPTIONS = [
     ("name", S.Option("str", "Cluster name; the security groups are named C(<name>-<role>).", parse=_cluster_name, required=True)),
     ("ip_versions", S.Option("list", "IP families to open.", elements="int", choices=(4, 6), default=[4, 6])),
     ("cni", S.Option("dict", "Cilium options.", options=[
@@ -193,14 +191,15 @@ CLUSTER_SCHEMA = S.Option("dict", "The cluster as the port model reads it, the o
             ("name", S.Option("str", "Name of the destination (the service is called C(egress-<name>)).", parse=T.name, required=True)),
             ("protocol", S.Option("str", "Transport protocol.", choices=("tcp", "udp"), default="tcp")),
             ("port", S.Option("int", "Port (or first port of a range).", parse=check_port, required=True)),
-            ("port_max", S.Option("int", "Last port of a range; the default is C(port).",
-                                  parse=check_port)),
+            ("port_max", S.Option("int", "Last port of a range; the default is C(port).", parse=check_port)),
             ("cidrs", _cidrs("Destination addresses or CIDRs.")),
             ("roles", _roles("Roles that may use this destination (when their egress is restricted).", ROLES, list(NODE_ROLES))),
         ])),
     ])),
-])
-
+]
+CLUSTER_SCHEMA = S.Option("dict", "The cluster as the port model reads it, the one mapping security groups, Talos firewall documents,"
+                          " HAProxy allowlists and Cilium policies are rendered from. Unset keys take the defaults below;"
+                          " unknown keys are refused at every level.", options=_CLUSTER_OPTIONS)
 _DEFAULTS = CLUSTER_SCHEMA.defaults()
 
 
