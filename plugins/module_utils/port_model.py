@@ -245,24 +245,32 @@ class ClusterSpec(object):
     @classmethod
     def from_dict(cls, raw, field="cluster"):
         """Validate `raw` against CLUSTER_SCHEMA; `field` is the variable as the user wrote it."""
-        if raw is None:
-            raise NetsecError("must be a mapping", field=field)
-        data = CLUSTER_SCHEMA.validate(raw, field)
-        if not data["ip_versions"]:
-            raise NetsecError("must name at least one IP family (4 and/or 6)", field=field_path(field, "ip_versions"))
-        lb = data["loadbalancer"]
-        if lb["ha_mode"] == "bgp" and not lb["bgp_peers"]:
-            raise NetsecError("bgp mode needs the platform's BGP peer address", field=field_path(field, "loadbalancer", "bgp_peers"))
-        egress = data["egress"]
-        egress["extra"] = [_extra_egress(extra, field_path(field, "egress", "extra", i)) for i, extra in enumerate(egress["extra"])]
+        data = validate_cluster(raw, field)
+        data["egress"]["extra"] = [_extra_egress(extra) for extra in data["egress"]["extra"]]
         return cls(data)
 
 
-def _extra_egress(extra, field):
-    port = extra["port"]
-    port_max = port if extra["port_max"] is None else extra["port_max"]
-    if port_max < port:
-        raise NetsecError("%d is below port %d" % (port_max, port), field=field_path(field, "port_max"))
+def validate_cluster(raw, field="cluster"):
+    """`raw` checked against CLUSTER_SCHEMA and the rules between keys: plain data in the
+    input's shape, every default filled in and every CIDR normalised (the cluster_spec filter)."""
+    if raw is None:
+        raise NetsecError("must be a mapping", field=field)
+    data = CLUSTER_SCHEMA.validate(raw, field)
+    if not data["ip_versions"]:
+        raise NetsecError("must name at least one IP family (4 and/or 6)", field=field_path(field, "ip_versions"))
+    lb = data["loadbalancer"]
+    if lb["ha_mode"] == "bgp" and not lb["bgp_peers"]:
+        raise NetsecError("bgp mode needs the platform's BGP peer address", field=field_path(field, "loadbalancer", "bgp_peers"))
+    for i, extra in enumerate(data["egress"]["extra"]):
+        if extra["port_max"] is None:
+            extra["port_max"] = extra["port"]
+        elif extra["port_max"] < extra["port"]:
+            raise NetsecError("%d is below port %d" % (extra["port_max"], extra["port"]), field=field_path(field, "egress", "extra", i, "port_max"))
+    return data
+
+
+def _extra_egress(extra):
+    port, port_max = extra["port"], extra["port_max"]
     return {
         "service": Service("egress-" + extra["name"], extra["protocol"], port, port_max, "declared egress: %s" % extra["name"]),
         "cidrs": extra["cidrs"],

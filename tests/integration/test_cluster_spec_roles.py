@@ -35,3 +35,26 @@ def test_role_refuses_unknown_cluster_keys_at_role_start_naming_their_paths(resu
     msg = validation[0]["msg"]
     assert "%s.loadbalancer.api_cidr" % var in msg and "%s.egress.extra.cidr" % var in msg, msg
     assert "Supported parameters include: " in msg
+
+
+def test_security_groups_role_checks_the_spec_first_naming_its_variable(tmp_path):
+    bad = copy.deepcopy(LAB)
+    bad["jump_host"]["admin_cidrs"].append("198.18.2.0/24; touch /tmp/x")
+    play = [{"hosts": "localhost", "gather_facts": False, "roles": [{"role": "safespring.netsec.security_groups",
+                                                                     "vars": {"security_groups_cluster": bad}}]}]
+    rc, tasks, dummy_stats, proc = run_playbook(tmp_path, play)
+    check = tasks["safespring.netsec.security_groups : Cluster spec checked against the port model's schema"]
+    assert rc != 0 and check.get("failed"), proc.stdout[-3000:]
+    assert "security_groups_cluster.jump_host.admin_cidrs[1]: '198.18.2.0/24; touch /tmp/x' is not an IPv4/IPv6 address or CIDR" in check["msg"]
+    # The sync never started.
+    assert not [name for name in tasks if name.startswith("safespring.netsec.security_groups : Security groups of cluster")]
+
+
+def test_security_groups_role_passes_a_valid_spec_on_to_the_sync(tmp_path):
+    play = [{"hosts": "localhost", "gather_facts": False, "roles": [{"role": "safespring.netsec.security_groups",
+                                                                     "vars": {"security_groups_cluster": LAB, "security_groups_cloud": "no-such-cloud"}}]}]
+    dummy_rc, tasks, dummy_stats, proc = run_playbook(tmp_path, play, None, "--check", OS_CLIENT_CONFIG_FILE=str(tmp_path / "none.yaml"))
+    check = tasks["safespring.netsec.security_groups : Cluster spec checked against the port model's schema"]
+    assert not check.get("failed"), check
+    # The sync ran (and failed here, with no cloud to talk to).
+    assert "safespring.netsec.security_groups : Security groups of cluster lab" in tasks, proc.stdout[-3000:]

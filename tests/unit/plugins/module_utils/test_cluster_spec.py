@@ -14,10 +14,12 @@ import pathlib
 
 import pytest
 import yaml
+from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.safespring.netsec.plugins.doc_fragments import cluster_spec as fragment
+from ansible_collections.safespring.netsec.plugins.filter import cluster_spec as cluster_spec_filter
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from tools import cluster_spec as gen
@@ -329,3 +331,17 @@ def test_what_the_model_accepts_the_role_gate_accepts_and_defaults_spelled_out_c
         else:
             explicit[key] = value
     assert pm.ClusterSpec.from_dict(explicit).data == spec.data
+    # What the cluster_spec filter returns is a spec giving the same model again.
+    checked = cluster_spec_filter.cluster_spec(copy.deepcopy(raw), "netsec_cluster")
+    assert pm.ClusterSpec.from_dict(checked).data == spec.data
+    assert json.loads(json.dumps(checked)) == checked  # plain data a role can keep
+
+
+def test_cluster_spec_filter_names_the_role_variable_and_fills_the_defaults():
+    with pytest.raises(AnsibleFilterError) as err:
+        cluster_spec_filter.cluster_spec({"name": "c1", "jump_host": {"admin_cidrs": ["192.0.2.0/24", "x"]}}, "security_groups_cluster")
+    assert str(err.value).startswith("cluster_spec: security_groups_cluster.jump_host.admin_cidrs[1]: 'x' is not")
+    checked = cluster_spec_filter.cluster_spec({"name": "c1", "egress": {"extra": [{"name": "s3", "port": "443"}]}})
+    assert checked["loadbalancer"]["ingress_cidrs"] == ["0.0.0.0/0", "::/0"]
+    assert checked["egress"]["extra"] == [{"name": "s3", "protocol": "tcp", "port": 443, "port_max": 443, "cidrs": [],
+                                           "roles": ["control_plane", "worker"]}]
