@@ -209,6 +209,13 @@ def test_a_hostile_key_at_any_level_is_refused_on_one_line(level, key):
     assert not any(c in str(err) for c in "\n\r\x00\u2028\u2029")
 
 
+def test_a_long_or_odd_key_is_shown_short_and_quoted():
+    err = refused({"name": "c1", "cni": {"x" * 4096: 1, "a.b": 2, 5: 3}})
+    assert err.field == "cluster.cni['%s...]" % ("x" * 36)
+    assert "cluster.cni['a.b']" in err.message and "cluster.cni[5]" in err.message
+    assert len(str(err)) < 300
+
+
 CIDR_FIELDS = [p for p, o in leaves() if o.kind == "list" and o.elements == "str" and o.choices is None]
 
 
