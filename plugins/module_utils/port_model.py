@@ -19,8 +19,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import re
 from collections import namedtuple
 
+from ansible_collections.safespring.netsec.plugins.module_utils import _schema as S
+from ansible_collections.safespring.netsec.plugins.module_utils import _typed as T
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 
 # --- services -------------------------------------------------------------------------
@@ -60,6 +63,15 @@ _SERVICE_LIST = [
 ]
 SERVICES = dict((s.name, s) for s in _SERVICE_LIST)
 
+
+def _port_text(service):
+    if service.port_min is None:
+        return service.protocol
+    if service.port_min == service.port_max:
+        return "%s/%d" % (service.protocol, service.port_min)
+    return "%s/%d-%d" % (service.protocol, service.port_min, service.port_max)
+
+
 VRRP_PROTOCOL_NUMBER = 112
 ICMP_ECHO_REQUEST = {4: 8, 6: 128}
 KUBEPRISM_PORT = 7445  # loopback only on every node: no rule needed, but Cilium values point at it
@@ -93,30 +105,102 @@ def flow_key(flow):
 
 # --- cluster specification -------------------------------------------------------------
 
-_DEFAULTS = {
-    "name": None,
-    "ip_versions": [4, 6],
-    "cni": {"tunnel": "vxlan", "wireguard": True, "health": True, "hubble": True},
-    "talos": {"kubespan": False},
-    "loadbalancer": {
-        "ha_mode": "bgp",
-        "bgp_peers": ["169.254.169.254/32"],
-        "bfd": True,
-        "ingress_cidrs": list(WORLD_CIDRS),
-        "api_cidrs": [],
-        "nodeport_targets": ["worker"],
+def _ports(*names):
+    return " and ".join(_port_text(SERVICES[n]) for n in names)
+
+
+def _cluster_name(value, field):
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", value):
+        raise NetsecError("%s is not a valid cluster name" % T.secret_safe(value, False), field=field,
+                          fix="use letters, digits, '-' and '_' (at most 63, starting with a letter or digit)")
+    return value
+
+
+def check_port(value, field):
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise NetsecError("%r is not a port number" % (value,), field=field)
+    if port < 1 or port > 65535 or str(port) != str(value).strip():
+        raise NetsecError("%s is not a port (1-65535)" % (value,), field=field)
+    return port
+
+
+def _cidr(value, field):
+    if not isinstance(value, str):
+        raise NetsecError("%s is not an IPv4/IPv6 address or CIDR" % T.secret_safe(value, False), field=field,
+                          fix="write it like 192.0.2.0/24 or 2001:db8::/64")
+    return T.cidr(value, field)
+
+
+def _cidrs(description, default=None):
+    return S.Option("list", description, parse=_cidr, elements="str", default=[] if default is None else default)
+
+
+def _roles(description, choices, default):
+    return S.Option("list", description, choices=choices, elements="str", default=default)
+
+
+def _flag(description):
+    return S.Option("bool", description, default=True)
+
+
+# The one definition of the cluster spec: validation (from_dict), the defaults, the
+# roles' argument_specs and the doc fragment plugins/doc_fragments/cluster_spec.py all
+# come from it (tests/tools/cluster_spec.py writes the YAML copies; tests hold them to it).
+_CLUSTER_OPTIONS = [
+    ("name", S.Option("str", "Cluster name; the security groups are named C(<name>-<role>).", parse=_cluster_name, required=True)),
+    ("ip_versions", S.Option("list", "IP families to open.", elements="int", choices=(4, 6), default=[4, 6])),
+    ("cni", S.Option("dict", "Cilium options.", options=[
+        ("tunnel", S.Option("str", "Overlay (%s for V(vxlan), %s for V(geneve), none for V(native) routing)."
+                            % (_ports("cilium-vxlan"), _ports("cilium-geneve")), choices=("vxlan", "geneve", "native"), default="vxlan")),
+        ("wireguard", _flag("Cilium WireGuard encryption (%s between nodes)." % _ports("cilium-wireguard"))),
+        ("health", _flag("cilium-health probes (%s and ICMP echo between nodes)." % _ports("cilium-health"))),
+        ("hubble", _flag("Hubble server (%s between nodes)." % _ports("hubble-server"))),
+    ])),
+    ("talos", S.Option("dict", "Talos options.", options=[
+        ("kubespan", S.Option("bool", "KubeSpan (%s between nodes)." % _ports("kubespan"), default=False)),
+    ])),
+    ("loadbalancer", S.Option("dict", "The load balancers (the only entry into the cluster).", options=[
+        ("ha_mode", S.Option("str", "V(bgp) anycast (%s and BFD with the platform peer), V(vrrp) (IP protocol %d between the load"
+                                    " balancers), or V(none)." % (_ports("bgp"), VRRP_PROTOCOL_NUMBER),
+                             choices=("bgp", "vrrp", "none"), default="bgp")),
+        ("bgp_peers", _cidrs("The platform's BGP peer addresses (BGP mode; at least one).", ["169.254.169.254/32"])),
+        ("bfd", _flag("BFD (%s) with the BGP peer." % _ports("bfd-multihop"))),
+        ("ingress_cidrs", _cidrs("Who may reach %s on the load balancers (the default is the world)." % _ports("http", "https"),
+                                 list(WORLD_CIDRS))),
+        ("api_cidrs", _cidrs("CIDRs besides the jump host that may reach %s on the load balancers."
+                             % _ports("kube-apiserver", "talos-apid"))),
+        ("nodeport_targets", _roles("Node roles the load balancers reach on the NodePort range (%s)." % _ports("nodeports"),
+                                    NODE_ROLES, ["worker"])),
         # VRRP mode: the virtual addresses keepalived moves between the LBs (each LB port
         # must allow them, e.g. Neutron allowed_address_pairs).
-        "vrrp_addresses": [],
-    },
-    "jump_host": {"enabled": True, "admin_cidrs": []},
-    "egress": {"restrict": [], "dns": [], "ntp": [], "registries": [], "oidc_issuer": [], "extra": []},
-}
-
-_CHOICES = {
-    ("cni", "tunnel"): ("vxlan", "geneve", "native"),
-    ("loadbalancer", "ha_mode"): ("bgp", "vrrp", "none"),
-}
+        ("vrrp_addresses", _cidrs("VRRP mode, the virtual addresses the load balancers' ports must allow.")),
+    ])),
+    ("jump_host", S.Option("dict", "The jump host, the only admin source.", options=[
+        ("enabled", _flag("Render the jump host's group and its admin flows.")),
+        ("admin_cidrs", _cidrs("Who may reach SSH (%s) on the jump host." % _ports("ssh"))),
+    ])),
+    ("egress", S.Option("dict", "Egress restriction; egress is open unless a role is listed in C(restrict).", options=[
+        ("restrict", _roles("Roles whose egress is limited to the declared destinations and the cluster's own flows.", ROLES, [])),
+        ("dns", _cidrs("DNS servers (%s)." % _ports("dns-udp", "dns-tcp"))),
+        ("ntp", _cidrs("NTP servers (%s)." % _ports("ntp"))),
+        ("registries", _cidrs("Container image registries (%s)." % _ports("registry-https"))),
+        ("oidc_issuer", _cidrs("The OIDC issuer (%s)." % _ports("oidc-https"))),
+        ("extra", S.Option("list", "Further egress destinations.", elements="dict", default=[], options=[
+            ("name", S.Option("str", "Name of the destination (the service is called C(egress-<name>)).", parse=T.name, required=True)),
+            ("protocol", S.Option("str", "Transport protocol.", choices=("tcp", "udp"), default="tcp")),
+            ("port", S.Option("int", "Port (or first port of a range).", parse=check_port, required=True)),
+            ("port_max", S.Option("int", "Last port of a range; the default is C(port).", parse=check_port)),
+            ("cidrs", _cidrs("Destination addresses or CIDRs.")),
+            ("roles", _roles("Roles that may use this destination (when their egress is restricted).", ROLES, list(NODE_ROLES))),
+        ])),
+    ])),
+]
+CLUSTER_SCHEMA = S.Option("dict", "The cluster as the port model reads it, the one mapping security groups, Talos firewall documents,"
+                          " HAProxy allowlists and Cilium policies are rendered from. Unset keys take the defaults below;"
+                          " unknown keys are refused at every level.", options=_CLUSTER_OPTIONS)
+_DEFAULTS = CLUSTER_SCHEMA.defaults()
 
 
 def _cidr_list(values, field):
@@ -160,100 +244,38 @@ class ClusterSpec(object):
 
     @classmethod
     def from_dict(cls, raw, field="cluster"):
-        if not isinstance(raw, dict):
-            raise NetsecError("must be a mapping", field=field)
-        unknown = set(raw) - set(_DEFAULTS)
-        if unknown:
-            raise NetsecError("unknown key(s) %s" % ", ".join(sorted(unknown)), field=field,
-                              fix="known keys: %s" % ", ".join(sorted(_DEFAULTS)))
-        data = {}
-        for key, default in _DEFAULTS.items():
-            value = raw.get(key)
-            if isinstance(default, dict):
-                value = value or {}
-                if not isinstance(value, dict):
-                    raise NetsecError("must be a mapping", field=field_path(field, key))
-                bad = set(value) - set(default)
-                if bad:
-                    raise NetsecError("unknown key(s) %s" % ", ".join(sorted(bad)), field=field_path(field, key),
-                                      fix="known keys: %s" % ", ".join(sorted(default)))
-                merged = dict(default)
-                merged.update(dict((k, v) for k, v in value.items() if v is not None))
-                data[key] = merged
-            else:
-                data[key] = default if value is None else value
-
-        name = data["name"]
-        if not name or not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
-            raise NetsecError("%r is not a valid cluster name" % (name,), field=field_path(field, "name"),
-                              fix="use letters, digits, '-' and '_'")
-        versions = data["ip_versions"]
-        if not isinstance(versions, list) or not versions or set(versions) - {4, 6}:
-            raise NetsecError("%r must be a non-empty list of 4 and/or 6" % (versions,), field=field_path(field, "ip_versions"))
-        for (section, key), choices in _CHOICES.items():
-            if data[section][key] not in choices:
-                raise NetsecError("%r is not one of %s" % (data[section][key], ", ".join(choices)),
-                                  field=field_path(field, section, key))
-        for section, key in (("cni", "wireguard"), ("cni", "health"), ("cni", "hubble"), ("talos", "kubespan"),
-                             ("loadbalancer", "bfd"), ("jump_host", "enabled")):
-            if not isinstance(data[section][key], bool):
-                raise NetsecError("must be true or false", field=field_path(field, section, key))
-        lb = data["loadbalancer"]
-        for key in ("bgp_peers", "ingress_cidrs", "api_cidrs", "vrrp_addresses"):
-            lb[key] = _cidr_list(lb[key], field_path(field, "loadbalancer", key))
-        if lb["ha_mode"] == "bgp" and not lb["bgp_peers"]:
-            raise NetsecError("bgp mode needs the platform's BGP peer address", field=field_path(field, "loadbalancer", "bgp_peers"))
-        for i, target in enumerate(lb["nodeport_targets"]):
-            if target not in NODE_ROLES:
-                raise NetsecError("%r is not a node role (%s)" % (target, ", ".join(NODE_ROLES)),
-                                  field=field_path(field, "loadbalancer", "nodeport_targets", i))
-        jump = data["jump_host"]
-        jump["admin_cidrs"] = _cidr_list(jump["admin_cidrs"], field_path(field, "jump_host", "admin_cidrs"))
-        egress = data["egress"]
-        for i, restricted in enumerate(egress["restrict"]):
-            if restricted not in ROLES:
-                raise NetsecError("%r is not a role (%s)" % (restricted, ", ".join(ROLES)), field=field_path(field, "egress", "restrict", i))
-        for key in ("dns", "ntp", "registries", "oidc_issuer"):
-            egress[key] = _cidr_list(egress[key], field_path(field, "egress", key))
-        extras = []
-        for i, extra in enumerate(egress["extra"]):
-            extras.append(_parse_extra_egress(extra, field_path(field, "egress", "extra", i)))
-        egress["extra"] = extras
+        """Validate `raw` against CLUSTER_SCHEMA; `field` is the variable as the user wrote it."""
+        data = validate_cluster(raw, field)
+        data["egress"]["extra"] = [_extra_egress(extra) for extra in data["egress"]["extra"]]
         return cls(data)
 
 
-def _parse_extra_egress(extra, field):
-    if not isinstance(extra, dict) or set(extra) - {"name", "protocol", "port", "port_max", "cidrs", "roles"}:
-        raise NetsecError("must be a mapping with name, protocol, port, [port_max], cidrs, [roles]", field=field)
-    name = extra.get("name")
-    if not name:
-        raise NetsecError("is required", field=field_path(field, "name"))
-    protocol = extra.get("protocol", "tcp")
-    if protocol not in ("tcp", "udp"):
-        raise NetsecError("%r is not tcp or udp" % (protocol,), field=field_path(field, "protocol"))
-    port = check_port(extra.get("port"), field_path(field, "port"))
-    port_max = check_port(extra.get("port_max", port), field_path(field, "port_max"))
-    if port_max < port:
-        raise NetsecError("%d is below port %d" % (port_max, port), field=field_path(field, "port_max"))
-    roles = extra.get("roles", list(NODE_ROLES))
-    for i, r in enumerate(roles):
-        if r not in ROLES:
-            raise NetsecError("%r is not a role" % (r,), field=field_path(field, "roles", i))
+def validate_cluster(raw, field="cluster"):
+    """`raw` checked against CLUSTER_SCHEMA and the rules between keys: plain data in the
+    input's shape, every default filled in and every CIDR normalised (the cluster_spec filter)."""
+    if raw is None:
+        raise NetsecError("must be a mapping", field=field)
+    data = CLUSTER_SCHEMA.validate(raw, field)
+    if not data["ip_versions"]:
+        raise NetsecError("must name at least one IP family (4 and/or 6)", field=field_path(field, "ip_versions"))
+    lb = data["loadbalancer"]
+    if lb["ha_mode"] == "bgp" and not lb["bgp_peers"]:
+        raise NetsecError("bgp mode needs the platform's BGP peer address", field=field_path(field, "loadbalancer", "bgp_peers"))
+    for i, extra in enumerate(data["egress"]["extra"]):
+        if extra["port_max"] is None:
+            extra["port_max"] = extra["port"]
+        elif extra["port_max"] < extra["port"]:
+            raise NetsecError("%d is below port %d" % (extra["port_max"], extra["port"]), field=field_path(field, "egress", "extra", i, "port_max"))
+    return data
+
+
+def _extra_egress(extra):
+    port, port_max = extra["port"], extra["port_max"]
     return {
-        "service": Service("egress-" + name, protocol, port, port_max, "declared egress: %s" % name),
-        "cidrs": _cidr_list(extra.get("cidrs") or [], field_path(field, "cidrs")),
-        "roles": list(roles),
+        "service": Service("egress-" + extra["name"], extra["protocol"], port, port_max, "declared egress: %s" % extra["name"]),
+        "cidrs": extra["cidrs"],
+        "roles": extra["roles"],
     }
-
-
-def check_port(value, field):
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        raise NetsecError("%r is not a port number" % (value,), field=field)
-    if port < 1 or port > 65535 or str(port) != str(value).strip():
-        raise NetsecError("%s is not a port (1-65535)" % (value,), field=field)
-    return port
 
 
 # --- flows ----------------------------------------------------------------------------
@@ -522,14 +544,6 @@ def lint(entries, waivers=None, field="waivers"):
             fix="restrict the source to the load balancers or admin CIDRs, or add a named waiver "
                 "{name, service: %s, scope, reason}" % service))
     return problems
-
-
-def _port_text(service):
-    if service.port_min is None:
-        return service.protocol
-    if service.port_min == service.port_max:
-        return "%s/%d" % (service.protocol, service.port_min)
-    return "%s/%d-%d" % (service.protocol, service.port_min, service.port_max)
 
 
 def describe(flow):

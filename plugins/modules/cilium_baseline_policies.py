@@ -30,11 +30,9 @@ extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.INFO_MODULE
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.cluster_spec
+  - safespring.netsec.cluster_spec.REQUIRED
 options:
-  cluster:
-    description: The cluster description of the port model.
-    type: dict
-    required: true
   addresses:
     description:
       - Address book, role -> list of addresses or CIDRs. Needs C(loadbalancer) and (when the

@@ -28,12 +28,15 @@ description:
     patch carrying it as an C(inlineManifest); without C(helm) it writes the values only and
     says so in RV(manifest_note).
   - Ports (tunnel, Hubble, KubePrism) come from the collection's port model.
+  - O(cluster) supplies the tunnel protocol and is cross-checked (a WireGuard profile needs
+    O(cluster.cni.wireguard=true) so the port is open).
 author:
   - Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
   - safespring.netsec.kubernetes
+  - safespring.netsec.cluster_spec
 attributes:
   check_mode:
     support: full
@@ -119,12 +122,6 @@ options:
     type: list
     elements: str
     default: []
-  cluster:
-    description:
-      - The cluster description of the port model (same keys as the security-group and Talos
-        roles use). Supplies the tunnel protocol and is cross-checked (a WireGuard profile
-        needs C(cni.wireguard=true) so the port is open).
-    type: dict
   extra_values:
     description: Further Helm values; may not override a value the profile sets.
     type: dict

@@ -24,11 +24,14 @@ description:
     C(addresses[0].ip_address). From O(cluster), every C(loadbalancer.vrrp_addresses) entry must be one address.
   - Not every cloud allows address pairs (on Safespring's layer-3 network a VRRP address does not work at all; use the
     BGP anycast mode there).
+  - With O(cluster) (mutually exclusive with O(addresses)) the pairs are its O(cluster.loadbalancer.vrrp_addresses) of
+    its O(cluster.ip_versions) when O(cluster.loadbalancer.ha_mode) is V(vrrp); nothing is done in the other modes.
 author: Safespring platform team (@safespring)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
   - safespring.netsec.openstack
+  - safespring.netsec.cluster_spec
 attributes:
   check_mode:
     support: full
@@ -49,13 +52,6 @@ options:
     type: list
     elements: raw
     default: []
-  cluster:
-    description:
-      - A port-model cluster description (see M(safespring.netsec.security_group)); the pairs are its
-        C(loadbalancer.vrrp_addresses) of its C(ip_versions) when C(loadbalancer.ha_mode) is V(vrrp), and nothing is
-        done in the other modes.
-      - Mutually exclusive with O(addresses).
-    type: dict
   state:
     description:
       - V(present) adds the pairs, V(absent) removes them.

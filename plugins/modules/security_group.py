@@ -30,6 +30,9 @@ description:
   - Bad input (a malformed CIDR, a port out of range, min above max, an unknown protocol, a C(remote_group) that is not
     in the environment, a sensitive port open to the world without a waiver) fails before any API call, naming the
     field, for example C(security_groups[2].rules[5].port_range_min).
+  - O(cluster) renders one group per role, C(<name>-control_plane), C(<name>-worker), C(<name>-loadbalancer) and
+    C(<name>-jump_host), with role peers as remote-group references (never address pools) and egress open unless
+    the role is in O(cluster.egress.restrict).
   - Rule descriptions are set when a rule is created. They are not part of a rule's identity (Neutron rules cannot be
     updated, and replacing one would collide with it or open a gap), so a description-only change does not replace an
     existing rule.
@@ -40,6 +43,7 @@ extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
   - safespring.netsec.openstack
+  - safespring.netsec.cluster_spec
 attributes:
   check_mode:
     support: full
@@ -101,14 +105,6 @@ options:
         type: list
         elements: dict
         default: []
-  cluster:
-    description:
-      - A cluster description for the port model (the keys of C(ClusterSpec) in C(module_utils/port_model.py),
-        C(name), C(ip_versions), C(cni), C(talos), C(loadbalancer), C(jump_host), C(egress)).
-      - Renders one group per role, C(<name>-control_plane), C(<name>-worker), C(<name>-loadbalancer) and
-        C(<name>-jump_host), with role peers as remote-group references (never address pools) and egress open unless
-        the role is in C(egress.restrict).
-    type: dict
   waivers:
     description:
       - Named exceptions to the lint that refuses etcd, kubelet, Talos apid/trustd, NodePorts and 6443 open to the

@@ -28,12 +28,14 @@ description:
   - Input is bounded - YAML aliases are refused, nesting is limited to 64 levels, strings and
     configs to 8 MiB - and diffs over 1 MiB are replaced by a note.
   - Runs on the controller; it never talks to a node (see M(safespring.netsec.talos_apply)).
+  - O(cluster) is required when O(firewall=true).
 requirements:
   - PyYAML
   - jsonschema (when O(schema_path) is set)
 extends_documentation_fragment:
   - safespring.netsec.attributes
   - safespring.netsec.attributes.IDEMPOTENT
+  - safespring.netsec.cluster_spec
 attributes:
   check_mode:
     support: full
@@ -69,11 +71,6 @@ options:
   base_path:
     description: File holding the base configuration.
     type: path
-  cluster:
-    description:
-      - The cluster specification of the port model (C(name), C(ip_versions), C(cni), C(talos),
-        C(loadbalancer), C(jump_host), C(egress)); required when O(firewall=true).
-    type: dict
   addresses:
     description:
       - Address book, role name to list of addresses or CIDRs (C(control_plane), C(worker),

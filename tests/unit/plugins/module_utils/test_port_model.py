@@ -106,7 +106,7 @@ def test_no_port_number_is_defined_twice_for_different_meanings():
     ({"name": "c1", "egress": {"restrict": ["router"]}}, "cluster.egress.restrict[0]"),
     ({"name": "c1", "loadbalancer": {"nodeport_targets": ["loadbalancer"]}}, "cluster.loadbalancer.nodeport_targets[0]"),
     ({"name": "c1", "cni": {"wireguard": "yes"}}, "cluster.cni.wireguard"),
-    ({"name": "c1", "typo": 1}, "cluster"),
+    ({"name": "c1", "typo": 1}, "cluster.typo"),
     ({"name": "bad name!"}, "cluster.name"),
 ])
 def test_bad_input_names_the_field(data, field):
