@@ -24,9 +24,9 @@ def cluster(api_cidrs=(), ip_versions=(4, 6)):
             "loadbalancer": {"ha_mode": "none", "api_cidrs": list(api_cidrs), "ingress_cidrs": ["0.0.0.0/0", "::/0"]}}
 
 
-def refusal(api_cidrs, addresses=ADDRESSES, **kw):
+def refusal(api_cidrs, addresses=None, **kw):
     with pytest.raises(NetsecError) as err:
-        F.allowlists(cluster(api_cidrs), addresses, **kw)
+        F.allowlists(cluster(api_cidrs), ADDRESSES if addresses is None else addresses, **kw)
     return err.value
 
 

@@ -73,7 +73,7 @@ class _Tags(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
-        self.attrs += [name for name, _ in attrs]
+        self.attrs += [name for name, dummy in attrs]
 
 
 def _structure(html_text):

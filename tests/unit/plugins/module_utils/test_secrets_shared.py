@@ -26,7 +26,7 @@ def test_private_file_is_0600_with_umask_0_and_leaves_nothing_on_failure(tmp_pat
         dest = tmp_path / "v.yaml"
         secrets.write_private(str(dest), "a: 1\n")
         assert (dest.stat().st_mode & 0o777) == 0o600 and dest.read_text() == "a: 1\n"
-        monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError("disk full")))
+        monkeypatch.setattr(os, "fsync", lambda fd: (never for never in ()).throw(OSError("disk full")))
         with pytest.raises(OSError):
             secrets.write_private(str(dest), "b: 2\n")
         assert dest.read_text() == "a: 1\n" and sorted(p.name for p in tmp_path.iterdir()) == ["v.yaml"]
