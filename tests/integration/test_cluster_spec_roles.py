@@ -37,17 +37,20 @@ def test_role_refuses_unknown_cluster_keys_at_role_start_naming_their_paths(resu
     assert "Supported parameters include: " in msg
 
 
-def test_security_groups_role_checks_the_spec_first_naming_its_variable(tmp_path):
+@pytest.mark.parametrize("role", ["security_groups", "cilium"])
+def test_role_checks_the_spec_first_naming_its_variable(tmp_path, role):
     bad = copy.deepcopy(LAB)
     bad["jump_host"]["admin_cidrs"].append("198.18.2.0/24; touch /tmp/x")
-    play = [{"hosts": "localhost", "gather_facts": False, "roles": [{"role": "safespring.netsec.security_groups",
-                                                                     "vars": {"security_groups_cluster": bad}}]}]
+    var = ROLE_VARS[role]
+    other = {"cilium": {"cilium_addresses": {"control_plane": ["198.18.1.21"]}}}.get(role, {})  # the role's other required variables
+    play = [{"hosts": "localhost", "gather_facts": False, "roles": [{"role": "safespring.netsec." + role, "vars": dict(other, **{var: bad})}]}]
     rc, tasks, dummy_stats, proc = run_playbook(tmp_path, play)
-    check = tasks["safespring.netsec.security_groups : Cluster spec checked against the port model's schema"]
+    check = tasks["safespring.netsec.%s : Cluster spec checked against the port model's schema" % role]
     assert rc != 0 and check.get("failed"), proc.stdout[-3000:]
-    assert "security_groups_cluster.jump_host.admin_cidrs[1]: '198.18.2.0/24; touch /tmp/x' is not an IPv4/IPv6 address or CIDR" in check["msg"]
-    # The sync never started.
-    assert not [name for name in tasks if name.startswith("safespring.netsec.security_groups : Security groups of cluster")]
+    assert "%s.jump_host.admin_cidrs[1]: '198.18.2.0/24; touch /tmp/x' is not an IPv4/IPv6 address or CIDR" % var in check["msg"]
+    # Nothing after the check ran.
+    assert [name for name in tasks if name.startswith("safespring.netsec.%s : " % role) and "Validating arguments" not in name] == [
+        "safespring.netsec.%s : Cluster spec checked against the port model's schema" % role]
 
 
 def test_security_groups_role_passes_a_valid_spec_on_to_the_sync(tmp_path):

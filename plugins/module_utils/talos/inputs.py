@@ -84,6 +84,7 @@ def parse(values):
         raise NetsecError("required with talos_hardening_render_only (the configs must be schema-validated)", field=_var("schema_path"))
     for option in ("cluster", "knobs", "patches", "addresses", "admin_sources", "base_configs", "waivers", "baseline_waivers"):
         D.check_tree(values.get(option), _var(option))
+    pm.validate_cluster(values.get("cluster"), _var("cluster"))  # the one schema; errors name talos_hardening_cluster.<path>
     nodes = parse_nodes(values.get("nodes"))
     book = address_book(nodes, values.get("addresses"))
     F.parse_sources(values.get("admin_sources") or [], _var("admin_sources"))

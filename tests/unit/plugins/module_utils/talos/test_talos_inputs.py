@@ -131,7 +131,7 @@ def role_values(**overrides):
         "addresses": {"loadbalancer": ["198.18.1.11"], "jump_host": ["198.18.2.5/32"]},
         "output_dir": "/srv/rendered/../talos", "schema_path": None, "render_only": False, "admin_sources": [],
         "endpoints": ["198.18.1.21"], "try_timeout": "1m", "guard_commands": [], "guard_retries": 3, "guard_delay": 2,
-        "rollback_grace": 5, "base_configs": {}, "waivers": [], "baseline_waivers": [],
+        "rollback_grace": 5, "base_configs": {}, "waivers": [], "baseline_waivers": [], "cluster": {"name": "c1"},
     }
     values.update(overrides)
     return values
@@ -176,6 +176,8 @@ def _node(**fields):
     ({"output_dir": "/srv/a dir"}, "talos_hardening_output_dir"),
     ({"base_configs": {"controlplane": "/x"}}, "talos_hardening_base_configs"),
     ({"render_only": True}, "talos_hardening_schema_path"),
+    ({"cluster": {"name": "c1", "loadbalancer": {"api_cidr": ["10.0.0.0/8"]}}}, "talos_hardening_cluster.loadbalancer.api_cidr"),
+    ({"cluster": None}, "talos_hardening_cluster"),
     ({"waivers": [{"name": "w", "service": "ssh", "reason": "r"}]}, "talos_hardening_waivers[0].service"),
     ({"baseline_waivers": [{"name": "w", "check": "cni", "reason": "r"}]}, "talos_hardening_baseline_waivers[0].scope"),
 ])
