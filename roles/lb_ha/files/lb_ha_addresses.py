@@ -27,7 +27,10 @@ def load(path):
         # Host routes only, written in CIDR form: exactly what the role writes.
         if not isinstance(value, str) or "/" not in value:
             raise ValueError("%s: addresses[%d] is not an address in CIDR form" % (path, i))
-        iface = ipaddress.ip_interface(value)
+        try:
+            iface = ipaddress.ip_interface(value)
+        except ValueError:
+            raise ValueError("%s: addresses[%d] is not an IP address" % (path, i))
         if iface.network.prefixlen != iface.max_prefixlen or str(iface) != value:
             raise ValueError("%s: addresses[%d] is not a normalised host route" % (path, i))
         out.append(str(iface))
