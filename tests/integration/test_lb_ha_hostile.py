@@ -19,10 +19,11 @@ import pathlib
 import shlex
 import subprocess
 import sys
-import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+
+from fixtures.lb_ha import render_pair
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("lab_topology", REPO / "tests" / "lab" / "netns" / "topology.py")
@@ -38,33 +39,22 @@ PASSWORD = "pw;{x}#!$(id)'`&|"
 NOTIFY = '\nnotify_master "/bin/touch {pwned}"\n'
 
 
+# The units are written only with lb_ha_manage_service; render the address unit here to read its contract.
+POST_TASKS = """\
+  post_tasks:
+    - name: Render the address unit
+      ansible.builtin.template:
+        src: "{{ repo }}/roles/lb_ha/templates/lb-ha-addresses.service.j2"
+        dest: "{{ lb_ha_config_dir }}/lb-ha-addresses.service"
+        mode: "0644"
+      when: lb_ha_typed.mode == 'bgp'
+"""
+
+
 def run_play(root, hosts, *args):
     """roles/lb_ha on `hosts` ({name: vars}) with connection local; per-host results of the typing task."""
-    root.mkdir(parents=True, exist_ok=True)
-    play = root / "play.yml"
-    play.write_text(textwrap.dedent("""\
-        - hosts: lb
-          connection: local
-          gather_facts: false
-          roles:
-            - role: lb_ha
-          post_tasks:
-            # The units are written only with lb_ha_manage_service; render them here to read their contract.
-            - name: Render the address unit
-              ansible.builtin.template:
-                src: "{{ repo }}/roles/lb_ha/templates/lb-ha-addresses.service.j2"
-                dest: "{{ lb_ha_config_dir }}/lb-ha-addresses.service"
-                mode: "0644"
-              when: lb_ha_typed.mode == 'bgp'
-        """))
-    inventory = root / "inventory.json"
-    inventory.write_text(json.dumps({"all": {"children": {"lb": {"hosts": hosts}}, "vars": {"repo": str(REPO)}}}))
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=str(REPO / "roles"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_FORKS="4",
-               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(REPO / ".build" / "collections"), os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")]))
-    proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(play), *args], capture_output=True, text=True, env=env,
-                          timeout=600, check=False)
+    inventory = {"all": {"children": {"lb": {"hosts": hosts}}, "vars": {"repo": str(REPO)}}}
+    proc = render_pair(root, inventory, check=False, extra_args=args, post_tasks=POST_TASKS, callback="ansible.posix.json")
     data = json.loads(proc.stdout[proc.stdout.index("{"):])
     typing = {}
     for task in data["plays"][0]["tasks"]:
