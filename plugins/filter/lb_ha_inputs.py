@@ -20,6 +20,7 @@ description:
     returned (set_fact results print at -v).
 author:
   - Safespring platform team (@safespring)
+positional: scope
 options:
   _input:
     description: The role's variables, keyed by their names without the C(lb_ha_) prefix, plus C(host), C(group_hosts) and C(peer_hosts).
