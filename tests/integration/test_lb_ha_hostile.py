@@ -189,7 +189,6 @@ def rendered(tmp_path_factory):
                           lb_ha_bgp_export_prefixes=list(ANYCAST), lb_ha_bgp_hold_time=9),
         "bgp2": host_vars(root / "hosts", "bgp2", "bgp", me=LB2, lb_ha_primary="bgp1", lb_ha_bgp_topology="active_standby"),
         "vrrp1": host_vars(root / "hosts", "vrrp1", "vrrp", lb_ha_primary="vrrp1"),
-        "vrrp2": host_vars(root / "hosts", "vrrp2", "vrrp", me=LB2, other=LB1, lb_ha_primary="vrrp1", lb_ha_vrrp_track_process=False),
     }
     proc, typing = run_play(root / "play", hosts, "-v", "--diff")
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -258,8 +257,6 @@ def test_keepalived_conf_passes_keepalived_and_holds_exactly_the_intended_lines(
         ["track_file", "{"], ["lb_ha_health"], ["}"],
         ["notify", "%s %s" % (base / "bin" / "lb_ha_notify", base / "vrrp-transitions.log")], ["}"],
     ]
-    other = keepalived_lines((rendered / "vrrp2" / "keepalived" / "keepalived.conf").read_text())
-    assert ["priority", "100"] in other and ["lb_ha_haproxy"] not in other and [str(LB1.ipv4)] in other
 
 
 # --- the address script: argv only, never a shell --------------------------------------------
@@ -303,7 +300,7 @@ def test_the_address_script_and_its_unit_read_the_role_json(rendered, ip_stub):
         assert calls == [["addr", verb, address, "dev", "lo"] for address in ANYCAST]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(addresses=st.lists(st.one_of(st.ip_addresses(v=4).map(lambda a: "%s/32" % a), st.ip_addresses(v=6).map(lambda a: "%s/128" % a)),
                           min_size=1, max_size=4))
 def test_stub_ip_gets_each_address_as_one_argv_element_from_a_config_path_full_of_shell(rendered, ip_stub, tmp_path, addresses):
