@@ -207,7 +207,7 @@ def denylist(values, field="haproxy_deny_cidrs"):
         raise NetsecError("must be a list of CIDRs", field=field)
     out = []
     for i, value in enumerate(values):
-        cidr = pm.normalize_cidr(value, field_path(field, i))
+        cidr = _typed.cidr(value, field_path(field, i))
         if pm.is_world(cidr):
             raise NetsecError("%s would refuse every client" % cidr, field=field_path(field, i),
                               fix="stop the service instead, or list the abusive networks")

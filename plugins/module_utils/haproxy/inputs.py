@@ -198,8 +198,8 @@ def parse(values):
     kinds = list(profiles[profile]["certificate_types"])
     spec = pm.ClusterSpec.from_dict(values.get("cluster"), _var("cluster"))
     book = values.get("addresses")
-    config_dir = word(values.get("config_dir"), _var("config_dir"), "path").rstrip("/") or "/"
-    certs_dir, lists_dir = config_dir + "/certs", config_dir + "/lists"
+    config_dir = word(values.get("config_dir"), _var("config_dir"), "path")
+    certs_dir, lists_dir = config_dir.rstrip("/") + "/certs", config_dir.rstrip("/") + "/lists"
     certs = certificates(values.get("certificates"), kinds, profile)
     upstreams = edge.upstreams(spec, book, _var("addresses"))
     if not upstreams.get("kube-apiserver", {}).get("servers"):
