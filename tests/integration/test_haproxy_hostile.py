@@ -1,0 +1,137 @@
+"""Hostile role variables against roles/haproxy, rendered by ansible-playbook on localhost (issue 13).
+
+One run renders many local hosts at once: each hostile host must fail in the role's first
+task naming the variable as written, with nothing written; the legitimate hosts render a
+haproxy.cfg that `haproxy -c` accepts and whose directives are exactly the intended ones.
+No lab needed.
+"""
+import re
+import subprocess
+
+import pytest
+
+from fixtures.haproxy import APP_HOST, PROXY_HOST, edge_vars, render_hosts
+
+ACCEPT = "\n    tcp-request connection accept\n    #"
+TIMEOUTS = {"http_request": "5s", "http_keep_alive": "5s", "client": "30s", "client_fin": "5s", "connect": "5s",
+            "server": "60s", "queue": "10s", "tarpit": "10s", "api_tunnel": "1h"}
+
+
+def routes(**first):
+    return [dict({"name": "app", "hosts": [APP_HOST, "*.apps.lab.test"], "target": "nodeport", "nodeport": 30080,
+                  "health_path": "/healthz"}, **first),
+            {"name": "pp", "hosts": [PROXY_HOST], "target": "nodeport", "nodeport": 30081, "send_proxy": True}]
+
+
+def cert(pki, **over):
+    return [dict({"name": "lab", "hosts": [APP_HOST, PROXY_HOST, "*.apps.lab.test"], "ecdsa": pki["ecdsa"], "rsa": pki["rsa"]}, **over)]
+
+
+# host -> (field named in the error, overrides)
+HOSTILE = {
+    "rate_period": ("haproxy_rate_period", lambda pki: {"haproxy_rate_period": "10s)" + ACCEPT}),
+    "timeout_client": ("haproxy_timeouts.client", lambda pki: {"haproxy_timeouts": dict(TIMEOUTS, client="30s" + ACCEPT)}),
+    "timeout_u2028": ("haproxy_timeouts.connect", lambda pki: {"haproxy_timeouts": dict(TIMEOUTS, connect="5s\u2028tcp-request connection accept")}),
+    "sni_options": ("haproxy_certificates[0].hosts[1]",
+                    lambda pki: {"haproxy_certificates": cert(pki, hosts=[APP_HOST, "[ssl-min-ver TLSv1.0 ciphers ALL:@SECLEVEL=0]"])}),
+    "sni_spaced": ("haproxy_certificates[0].hosts[0]",
+                   lambda pki: {"haproxy_certificates": cert(pki, hosts=["[ssl-min-ver TLSv1.0] " + APP_HOST])}),
+    "cert_name": ("haproxy_certificates[0].name", lambda pki: {"haproxy_certificates": cert(pki, name="../../outside")}),
+    "health_path": ("haproxy_ingress_routes[0].health_path",
+                    lambda pki: {"haproxy_ingress_routes": routes(health_path="/healthz\n    server rogue 203.0.113.66:80 check")}),
+    "route_name": ("haproxy_ingress_routes[0].name", lambda pki: {"haproxy_ingress_routes": routes(name="app\n")}),
+    "route_host": ("haproxy_ingress_routes[0].hosts[0]",
+                   lambda pki: {"haproxy_ingress_routes": routes(hosts=[APP_HOST + " } || { always_true"])}),
+    "stats_path": ("haproxy_stats_path", lambda pki: {"haproxy_stats_path": "/stats }\n    stats admin if TRUE"}),
+    "method": ("haproxy_allowed_methods[1]", lambda pki: {"haproxy_allowed_methods": ["GET", "HEAD } || { always_true"]}),
+    "log_target": ("haproxy_log_target", lambda pki: {"haproxy_log_target": "stdout format raw\n    stats socket /tmp/x level admin"}),
+}
+
+# A legitimate edge using the grammars' breadth; the directives must be the baseline's with these values.
+LEGIT = {
+    "haproxy_rate_period": "250ms",
+    "haproxy_timeouts": dict(TIMEOUTS, client="30000", api_tunnel="2h"),
+    "haproxy_stats_path": "/haproxy-stats",
+    "haproxy_metrics_path": "/prom/metrics",
+    "haproxy_allowed_methods": ["GET", "HEAD", "POST", "PROPFIND"],
+    "haproxy_ingress_routes": routes(health_path="/healthz/ready.json"),
+}
+SUBSTITUTIONS = [
+    ("(10s)", "(250ms)"), ("Retry-After 10 ", "Retry-After 1 "), ("timeout client 30s", "timeout client 30000"),
+    ("timeout client 1h", "timeout client 2h"), ("timeout server 1h", "timeout server 2h"),
+    ("/stats", "/haproxy-stats"), ("/metrics", "/prom/metrics"),
+    ("method GET HEAD POST PUT PATCH DELETE OPTIONS", "method GET HEAD POST PROPFIND"), ("GET /healthz", "GET /healthz/ready.json"),
+]
+
+
+def directives(text):
+    """[(section, directive)] without comments and blank lines: what haproxy reads."""
+    out, section = [], None
+    for raw in text.splitlines():
+        line = raw.split(" #")[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        if not line.strip():
+            continue
+        if not raw.startswith(" "):
+            section = line
+        out.append((section, line.strip()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def run(haproxy_pki, tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    hosts = {}
+    for name, (dummy_field, overrides) in HOSTILE.items():
+        hosts[name] = edge_vars(haproxy_pki, root / name, **overrides(haproxy_pki))
+    hosts["baseline"] = edge_vars(haproxy_pki, root / "baseline")
+    hosts["legit"] = edge_vars(haproxy_pki, root / "legit", **LEGIT)
+    for name in hosts:
+        (root / name / "run").mkdir(parents=True)
+    proc = render_hosts(root, hosts)
+    return root, proc
+
+
+def failure(stdout, host):
+    """The failure text of `host` (its 'fatal: [host]' block)."""
+    match = re.search(r"^fatal: \[%s\]: FAILED! => (.*?)(?=^\S|\Z)" % re.escape(host), stdout, re.M | re.S)
+    assert match, "no failure for %s in:\n%s" % (host, stdout[-4000:])
+    return match.group(1)
+
+
+@pytest.mark.parametrize("host", sorted(HOSTILE))
+def test_hostile_value_is_refused_naming_the_field_before_anything_is_written(run, host):
+    root, proc = run
+    field = HOSTILE[host][0]
+    text = failure(proc.stdout, host)
+    assert field + ":" in text, text
+    assert "Type the role's variables" in proc.stdout
+    assert not (root / host / "etc").exists()
+
+
+def test_legitimate_edge_passes_haproxy_check_with_exactly_the_intended_directives(run):
+    root, proc = run
+    assert re.search(r"^legit\s+: ok=\d+ .*failed=0", proc.stdout, re.M), proc.stdout[-4000:]
+    cfg = root / "legit" / "etc" / "haproxy.cfg"
+    check = subprocess.run(["haproxy", "-c", "-f", str(cfg)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
+    base_text = (root / "baseline" / "etc" / "haproxy.cfg").read_text().replace(str(root / "baseline"), str(root / "legit"))
+    expected = []
+    for section, line in directives(base_text):
+        for old, new in SUBSTITUTIONS:
+            line = line.replace(old, new)
+        expected.append((section, line))
+    got = directives(cfg.read_text())
+    assert got == expected
+    # The allowlist decides first in every frontend, and nothing accepts early.
+    for section in sorted(set(s for s, dummy_line in got if s.startswith("frontend ") and s != "frontend lb-ha-health")):
+        rules = [line for s, line in got if s == section and line.startswith(("tcp-request", "http-request"))]
+        assert rules[0] == "tcp-request connection reject if denied || !allowed", section
+    assert not any(" accept" in line for dummy_section, line in got)
+
+
+def test_legitimate_crt_list_holds_only_the_role_s_own_words(run):
+    root, dummy_proc = run
+    certs = root / "legit" / "etc" / "certs"
+    lines = [line for line in (certs / "crt-list.txt").read_text().splitlines() if line and not line.startswith("#")]
+    names = "%s %s *.apps.lab.test" % (APP_HOST, PROXY_HOST)
+    assert lines == ["%s/lab.ecdsa.pem %s" % (certs, names), "%s/lab.rsa.pem %s" % (certs, names)]
