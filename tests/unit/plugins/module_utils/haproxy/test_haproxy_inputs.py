@@ -18,7 +18,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.safespring.netsec.plugins.filter import haproxy_inputs as F
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
-from ansible_collections.safespring.netsec.plugins.module_utils.haproxy import inputs as I
+from ansible_collections.safespring.netsec.plugins.module_utils.haproxy import inputs
 
 ROLE = pathlib.Path(__file__).resolve().parents[5] / "roles" / "haproxy"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
@@ -35,7 +35,7 @@ ALPHABET = u"aZ09.-_*/:@%+=~!|&,()[]{}<>$;#'\"\\ \t\n\r\u2028\u2029\x00\x85"
 
 def base():
     """The role defaults plus the required variables, lab-like."""
-    values = dict((k[len(I.PREFIX):], copy.deepcopy(v)) for k, v in DEFAULTS.items())
+    values = dict((k[len(inputs.PREFIX):], copy.deepcopy(v)) for k, v in DEFAULTS.items())
     values.update({
         "cluster": {"name": "lab", "ip_versions": [4, 6], "loadbalancer": {"ha_mode": "none", "api_cidrs": ["198.18.2.11/32"]}},
         "addresses": {"jump_host": ["198.18.2.5", "fd5a:fe:2::5"], "control_plane": ["198.18.1.21"], "worker": ["198.18.1.22"],
@@ -53,7 +53,7 @@ def base():
 
 def refused(values, field):
     with pytest.raises(NetsecError) as err:
-        I.parse(values)
+        inputs.parse(values)
     assert err.value.field == field, str(err.value)
     return err.value
 
@@ -69,7 +69,7 @@ def with_value(path, value):
 
 
 def test_lab_values_are_typed_unchanged():
-    out = I.parse(base())
+    out = inputs.parse(base())
     assert out["timeouts"] == DEFAULTS["haproxy_timeouts"]
     assert out["rate_period"] == "10s" and out["retry_after"] == 10
     assert out["certificates"] == [{"index": 0, "name": "apps", "hosts": ["*.apps.lab.netsec.test", "apps.lab.netsec.test"],
@@ -85,18 +85,18 @@ def test_lab_values_are_typed_unchanged():
 
 
 def test_keys_never_come_back():
-    assert "secret" not in repr(I.parse(base()))
+    assert "secret" not in repr(inputs.parse(base()))
 
 
 def test_the_modern_profile_keeps_only_ecdsa_lines_and_needs_an_ecdsa_pair():
     values = base()
     values["tls_profile"] = "modern"
-    assert [line[0] for line in I.parse(values)["crt_list"]] == ["/etc/haproxy/certs/apps.ecdsa.pem"]
+    assert [line[0] for line in inputs.parse(values)["crt_list"]] == ["/etc/haproxy/certs/apps.ecdsa.pem"]
     del values["certificates"][0]["ecdsa"]
     assert "modern" in refused(values, "haproxy_certificates[0]").message
 
 
-@pytest.mark.parametrize("key", I.TIMEOUT_KEYS)
+@pytest.mark.parametrize("key", inputs.TIMEOUT_KEYS)
 def test_a_line_break_in_any_timeout_is_refused_naming_it(key):
     err = refused(with_value(["timeouts", key], "5s\n    tcp-request connection accept"), "haproxy_timeouts." + key)
     assert "line break" in err.message
@@ -234,17 +234,17 @@ def test_survey_spellings_of_flags_and_counts_are_read_as_meant():
     values = base()
     values.update(hsts_preload="false", bind_transparent="yes", bufsize="32768")
     values["ingress_routes"][0]["send_proxy"] = "false"
-    out = I.parse(values)
+    out = inputs.parse(values)
     assert (out["hsts_preload"], out["bind_transparent"], out["bufsize"], out["routes"][0]["send_proxy"]) == (False, True, 32768, False)
 
 
 @pytest.mark.parametrize("target", ["/dev/log", "127.0.0.1:514", "[fd00::1]:514", "stdout format raw", "stderr format short"])
 def test_log_targets(target):
-    assert I.parse(with_value(["log_target"], target))["log_target"] == target
+    assert inputs.parse(with_value(["log_target"], target))["log_target"] == target
 
 
 def test_retry_after_is_whole_seconds_of_the_rate_period():
-    assert [I.seconds(v) for v in ("10s", "1m", "250ms", "1500", "2h", "1d", "900us")] == [10, 60, 1, 2, 7200, 86400, 1]
+    assert [inputs.seconds(v) for v in ("10s", "1m", "250ms", "1500", "2h", "1d", "900us")] == [10, 60, 1, 2, 7200, 86400, 1]
 
 
 def test_the_filter_names_the_field_in_its_error():
@@ -283,7 +283,7 @@ EMPTY = {"haproxy_user": "", "haproxy_ingress_routes[0].health_path": None, "hap
 def check_one_word(index, value):
     path, field, dummy_valid, read = FIELDS[index]
     try:
-        out = I.parse(with_value(path, value))
+        out = inputs.parse(with_value(path, value))
     except NetsecError as err:
         assert err.field == field, (value, str(err))
         return
