@@ -135,3 +135,10 @@ def test_legitimate_crt_list_holds_only_the_role_s_own_words(run):
     lines = [line for line in (certs / "crt-list.txt").read_text().splitlines() if line and not line.startswith("#")]
     names = "%s %s *.apps.lab.test" % (APP_HOST, PROXY_HOST)
     assert lines == ["%s/lab.ecdsa.pem %s" % (certs, names), "%s/lab.rsa.pem %s" % (certs, names)]
+
+
+def test_refusals_never_print_a_private_key(run, haproxy_pki):
+    dummy_root, proc = run
+    for kind in ("ecdsa", "rsa"):
+        secret = haproxy_pki[kind]["key"].splitlines()[1]
+        assert secret not in proc.stdout and secret not in proc.stderr
