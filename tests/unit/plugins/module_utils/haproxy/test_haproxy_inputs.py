@@ -312,3 +312,35 @@ def test_a_payload_inside_a_valid_value_is_refused_with_its_field_or_stays_one_w
 @given(index=st.integers(0, len(FIELDS) - 1), value=st.text(ALPHABET, min_size=0, max_size=16))
 def test_any_value_is_refused_with_its_field_or_one_unchanged_word(index, value):
     check_one_word(index, value)
+
+
+# --- the inventories ----------------------------------------------------------------------
+
+INVENTORIES = ROLE.parents[1] / "inventories"
+
+
+@pytest.mark.parametrize("env", ["lab", "dev", "staging", "prod"])
+def test_every_inventory_s_edge_values_are_accepted(env):
+    """As playbooks/loadbalancers.yml (and lb_ha) pass them; environments that keep their
+    certificates and routes outside the repository get a stand-in of the same shape."""
+    inv = yaml.safe_load((INVENTORIES / env / "group_vars" / "all" / "netsec.yml").read_text())
+    hosts = yaml.safe_load((INVENTORIES / env / "hosts.yml").read_text())["all"]
+    inv.update(hosts.get("vars") or {})
+    lbs = hosts["children"]["netsec_loadbalancers"]["hosts"]
+    cluster = inv["netsec_cluster"]
+    nodes = inv["netsec_nodes"]
+    book = dict((role, [n["address"] for n in nodes if n["role"] == role] + [a for n in nodes if n["role"] == role for a in n.get("addresses", [])])
+                for role in ("control_plane", "worker"))
+    book.update(loadbalancer=inv["netsec_lb_addresses"], jump_host=inv["netsec_jump_addresses"])
+    ha = cluster["loadbalancer"]["ha_mode"]
+    service = [inv["netsec_vrrp"]["virtual_address"].split("/")[0]] if ha == "vrrp" else inv["netsec_service_addresses"]
+    certificates = inv.get("netsec_edge_certificates") or [{"name": "edge", "hosts": ["*.apps.%s.example.com" % env], "ecdsa": PAIR, "rsa": PAIR}]
+    for host in lbs.values():
+        values = base()
+        values.update(cluster=cluster, addresses=book, service_addresses=service, bind_transparent=ha == "vrrp",
+                      admin_address=host["netsec_management_address"], tls_profile=inv["netsec_tls_profile"],
+                      certificates=certificates, ingress_routes=inv.get("netsec_ingress_routes") or [],
+                      limit_exempt_cidrs=inv.get("netsec_scanner_cidrs") or [],
+                      health_frontend={"address": "127.0.0.1", "port": 8405, "uri": "/healthz"} if ha != "none" else {})
+        out = inputs.parse(values)
+        assert out["service_addresses"] == service and out["certificates"][0]["hosts"] == certificates[0]["hosts"]
