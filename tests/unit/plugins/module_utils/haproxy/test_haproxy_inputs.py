@@ -344,3 +344,53 @@ def test_every_inventory_s_edge_values_are_accepted(env):
                       health_frontend={"address": "127.0.0.1", "port": 8405, "uri": "/healthz"} if ha != "none" else {})
         out = inputs.parse(values)
         assert out["service_addresses"] == service and out["certificates"][0]["hosts"] == certificates[0]["hosts"]
+
+
+# --- the templates, rendered with what parse() returns ------------------------------------
+
+def render(values, template="haproxy.cfg.j2"):
+    """The role's template rendered as the role does (trim_blocks), from typed values."""
+    import jinja2
+    from ansible_collections.safespring.netsec.plugins.filter.config_quote import config_quote
+    from ansible_collections.safespring.netsec.plugins.module_utils.haproxy import edge
+
+    typed = inputs.parse(values)
+    env = jinja2.Environment(trim_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["safespring.netsec.config_quote"] = config_quote
+    profile = PROFILES[typed["tls_profile"]]
+    return env.from_string((ROLE / "templates" / template).read_text()).render(
+        haproxy_typed=typed, _haproxy_tls=dict(profile, curves=profile["tls_curves"]), _haproxy_maxconn=1000, _haproxy_nofile=3000,
+        _haproxy_allow=edge.allowlists(values["cluster"], values["addresses"]), ansible_managed="Ansible managed")
+
+
+def shape(text, template):
+    """Per line: its keyword (a crt-list line starts with a file name instead) and how many
+    words haproxy splits it into."""
+    lines = [line.split() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(words[0] if template == "haproxy.cfg.j2" else "", len(words)) for words in lines]
+
+
+BASE_SHAPES = {}
+
+
+def test_rendered_lab_values_match_the_role_s_own_rendering():
+    cfg = render(base())
+    assert "    stick-table type ipv6 size 1m expire 60s store conn_rate(10s),conn_cur,http_req_rate(10s)" in cfg
+    assert "    use_backend route_apps if { var(txn.host) -m end .apps.lab.netsec.test }" in cfg
+    assert render(base(), "crt-list.txt.j2").splitlines()[-1] == "/etc/haproxy/certs/apps.rsa.pem *.apps.lab.netsec.test apps.lab.netsec.test"
+
+
+@settings(max_examples=300, deadline=None)
+@given(index=st.integers(0, len(FIELDS) - 1), payload=st.sampled_from(PAYLOADS + ["", "x", "9", "-", "."]), tail=st.text(ALPHABET, max_size=4))
+def test_an_accepted_value_never_adds_removes_or_splits_a_directive(index, payload, tail):
+    path, field, valid, dummy_read = FIELDS[index]
+    values = with_value(path, valid + payload + tail)
+    try:
+        inputs.parse(values)
+    except NetsecError as err:
+        assert err.field == field
+        return
+    for template in ("haproxy.cfg.j2", "crt-list.txt.j2"):
+        if template not in BASE_SHAPES:
+            BASE_SHAPES[template] = shape(render(base(), template), template)
+        assert shape(render(values, template), template) == BASE_SHAPES[template], (field, values)
