@@ -47,6 +47,15 @@ HOSTILE = {
     "method": ("haproxy_allowed_methods[1]", lambda pki: {"haproxy_allowed_methods": ["GET", "HEAD } || { always_true"]}),
     "log_target": ("haproxy_log_target", lambda pki: {"haproxy_log_target": "stdout format raw\n    stats socket /tmp/x level admin"}),
 }
+# Misspelled keys: the role's argument_specs refuses them first, naming the key (haproxy_inputs would too).
+MISSPELLED = {
+    "timeout_typo": ("haproxy_timeouts.clinet. Supported parameters include: api_tunnel, client,",
+                     lambda pki: {"haproxy_timeouts": dict(TIMEOUTS, clinet="1s")}),
+    "route_typo": ("haproxy_ingress_routes.helth_path. Supported parameters include: health_path,",
+                   lambda pki: {"haproxy_ingress_routes": routes(helth_path="/x")}),
+    "cert_typo": ("haproxy_certificates.host. Supported parameters include: ecdsa, hosts,",
+                  lambda pki: {"haproxy_certificates": cert(pki, host=["a.example"])}),
+}
 
 # A legitimate edge using the grammars' breadth; the directives must be the baseline's with these values.
 LEGIT = {
@@ -89,7 +98,7 @@ def intended():
 def run(haproxy_pki, tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     hosts = {}
-    for name, (dummy_field, overrides) in HOSTILE.items():
+    for name, (dummy_field, overrides) in list(HOSTILE.items()) + list(MISSPELLED.items()):
         hosts[name] = edge_vars(haproxy_pki, root / name, **overrides(haproxy_pki))
     hosts["baseline"] = edge_vars(haproxy_pki, root / "baseline")
     hosts["legit"] = edge_vars(haproxy_pki, root / "legit", **LEGIT)
@@ -113,6 +122,13 @@ def test_hostile_value_is_refused_naming_the_field_before_anything_is_written(ru
     text = failure(proc.stdout, host)
     assert field + ":" in text, text
     assert "Type the role's variables" in proc.stdout
+    assert not (root / host / "etc").exists()
+
+
+@pytest.mark.parametrize("host", sorted(MISSPELLED))
+def test_misspelled_key_is_refused_naming_it_before_anything_is_written(run, host):
+    root, proc = run
+    assert MISSPELLED[host][0] in failure(proc.stdout, host)
     assert not (root / host / "etc").exists()
 
 
