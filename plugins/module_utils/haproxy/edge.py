@@ -15,6 +15,9 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.safespring.netsec.plugins.module_utils import _typed
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 
@@ -23,8 +26,10 @@ FRONTEND_SERVICES = ("http", "https", "kube-apiserver", "talos-apid", "haproxy-a
 # Passed through as TCP: the client's certificate must reach the API server.
 PASSTHROUGH_SERVICES = ("kube-apiserver", "talos-apid")
 ROUTE_TARGETS = ("nodeport", "servers")
-_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,46}[a-z0-9])?$")
-_HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+ROUTE_KEYS = ("name", "hosts", "target", "nodeport", "servers", "send_proxy", "health_path")
+SERVER_KEYS = ("address", "port")
+# fullmatch, never match + '$': '$' also matches before a final newline.
+_NAME = re.compile(r"[a-z0-9]([a-z0-9_-]{0,46}[a-z0-9])?")
 
 
 def _spec(cluster):
@@ -95,15 +100,23 @@ def upstreams(cluster, addresses, field="addresses"):
     return out
 
 
-def _check_hosts(hosts, field):
-    if not isinstance(hosts, list) or not hosts:
+def flag(value, field):
+    """true/false, or a YAML/survey spelling of one ('yes', 'false'); never bool('false')."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise NetsecError("%s is not true or false" % _typed.secret_safe(value, False), field=field)
+
+
+def check_hosts(hosts, field, allow_empty=False):
+    """Host / SNI names (one leading '*.' allowed), lower-cased; one trailing dot is dropped."""
+    if not isinstance(hosts, list) or not (hosts or allow_empty):
         raise NetsecError("must be a non-empty list of host names", field=field)
     out = []
     for i, host in enumerate(hosts):
-        name = str(host).strip().lower().rstrip(".")
-        if not _HOST.match(name):
-            raise NetsecError("%r is not a DNS name (a leading '*.' is allowed)" % (host,), field=field_path(field, i))
-        out.append(name)
+        if isinstance(host, str) and host.endswith(".") and not host.endswith(".."):
+            host = host[:-1]
+        out.append(_typed.sni(host, field_path(field, i)))
     return out
 
 
@@ -123,16 +136,15 @@ def ingress_routes(routes, cluster, addresses, field="haproxy_ingress_routes"):
     seen_names, seen_hosts, out = set(), {}, []
     for i, route in enumerate(routes):
         rfield = field_path(field, i)
-        if not isinstance(route, dict):
-            raise NetsecError("must be a mapping", field=rfield)
+        _typed.known_keys(route, rfield, ROUTE_KEYS)
         name = route.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise NetsecError("%r is not a route name" % (name,), field=field_path(rfield, "name"),
                               fix="lower-case letters, digits, '-' and '_', at most 48 characters")
         if name in seen_names:
             raise NetsecError("route %r is defined twice" % name, field=field_path(rfield, "name"))
         seen_names.add(name)
-        hosts = _check_hosts(route.get("hosts"), field_path(rfield, "hosts"))
+        hosts = check_hosts(route.get("hosts"), field_path(rfield, "hosts"))
         for j, host in enumerate(hosts):
             if host in seen_hosts:
                 raise NetsecError("%s is already routed by %r" % (host, seen_hosts[host]), field=field_path(rfield, "hosts", j))
@@ -158,22 +170,26 @@ def ingress_routes(routes, cluster, addresses, field="haproxy_ingress_routes"):
                 raise NetsecError("target servers needs a non-empty list of {address, port}", field=field_path(rfield, "servers"))
             for j, server in enumerate(given):
                 sfield = field_path(rfield, "servers", j)
-                if not isinstance(server, dict):
-                    raise NetsecError("must be a mapping {address, port}", field=sfield)
-                try:
-                    address = str(ipaddress.ip_address(str(server.get("address"))))
-                except ValueError:
-                    raise NetsecError("%r is not an IP address" % (server.get("address"),), field=field_path(sfield, "address"))
+                _typed.known_keys(server, sfield, SERVER_KEYS)
+                address = _typed.address(server.get("address"), field_path(sfield, "address"))
                 servers.append({"address": address, "port": pm.check_port(server.get("port"), field_path(sfield, "port"))})
         for j, server in enumerate(servers):
             server["name"] = "%s%d" % (name, j + 1)
+        health_path = route.get("health_path")
+        if health_path not in (None, ""):
+            health_path = _typed.quote(_typed.http_path(health_path, field_path(rfield, "health_path")),
+                                       field_path(rfield, "health_path"), "haproxy")
         out.append({
             "name": name,
             "hosts": hosts,
+            # haproxy.cfg matches exact names with -m str and '*.d' as the suffix '.d' with -m end.
+            "exact_hosts": [h for h in hosts if not h.startswith("*.")],
+            "wildcard_suffixes": [h[1:] for h in hosts if h.startswith("*.")],
             "target": target,
             "servers": servers,
-            "send_proxy": bool(route.get("send_proxy", False)),
-            "health_path": route.get("health_path") or None,
+            # bool("false") is True: a survey's string must not switch PROXY protocol on.
+            "send_proxy": flag(route.get("send_proxy") or False, field_path(rfield, "send_proxy")),
+            "health_path": health_path or None,
         })
     return out
 
@@ -191,7 +207,7 @@ def denylist(values, field="haproxy_deny_cidrs"):
         raise NetsecError("must be a list of CIDRs", field=field)
     out = []
     for i, value in enumerate(values):
-        cidr = pm.normalize_cidr(value, field_path(field, i))
+        cidr = _typed.cidr(value, field_path(field, i))
         if pm.is_world(cidr):
             raise NetsecError("%s would refuse every client" % cidr, field=field_path(field, i),
                               fix="stop the service instead, or list the abusive networks")
