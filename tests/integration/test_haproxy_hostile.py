@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from fixtures.haproxy import APP_HOST, PROXY_HOST, edge_vars, render_hosts
+from fixtures.haproxy import APP_HOST, PROXY_HOST, edge_vars, lab_cluster, render_hosts
 
 ACCEPT = "\n    tcp-request connection accept\n    #"
 TIMEOUTS = {"http_request": "5s", "http_keep_alive": "5s", "client": "30s", "client_fin": "5s", "connect": "5s",
@@ -45,8 +45,12 @@ HOSTILE = {
                    lambda pki: {"haproxy_ingress_routes": routes(hosts=[APP_HOST + " } || { always_true"])}),
     "stats_path": ("haproxy_stats_path", lambda pki: {"haproxy_stats_path": "/stats }\n    stats admin if TRUE"}),
     "method": ("haproxy_allowed_methods[1]", lambda pki: {"haproxy_allowed_methods": ["GET", "HEAD } || { always_true"]}),
+    "world_api": ("haproxy_cluster.loadbalancer.api_cidrs[0]",
+                  lambda pki: {"haproxy_cluster": dict(lab_cluster(), loadbalancer={"ha_mode": "none", "api_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]})}),
     "log_target": ("haproxy_log_target", lambda pki: {"haproxy_log_target": "stdout format raw\n    stats socket /tmp/x level admin"}),
 }
+WAIVERS = [{"name": "public-api-%s" % service, "service": service, "scope": "loadbalancer", "reason": "test: public API"}
+           for service in ("kube-apiserver", "talos-apid")]
 # Misspelled keys: the role's argument_specs refuses them first, naming the key (haproxy_inputs would too).
 MISSPELLED = {
     "timeout_typo": ("haproxy_timeouts.clinet. Supported parameters include: api_tunnel, client,",
@@ -102,6 +106,8 @@ def run(haproxy_pki, tmp_path_factory):
         hosts[name] = edge_vars(haproxy_pki, root / name, **overrides(haproxy_pki))
     hosts["baseline"] = edge_vars(haproxy_pki, root / "baseline")
     hosts["legit"] = edge_vars(haproxy_pki, root / "legit", **LEGIT)
+    # The same world allowlist with a named waiver: accepted (and rendered) for that frontend.
+    hosts["waived"] = edge_vars(haproxy_pki, root / "waived", **dict(HOSTILE["world_api"][1](haproxy_pki), haproxy_waivers=WAIVERS))
     for name in hosts:
         (root / name / "run").mkdir(parents=True)
     proc = render_hosts(root, hosts)
@@ -123,6 +129,13 @@ def test_hostile_value_is_refused_naming_the_field_before_anything_is_written(ru
     assert field + ":" in text, text
     assert "Type the role's variables" in proc.stdout
     assert not (root / host / "etc").exists()
+
+
+def test_a_world_allowlist_with_named_waivers_renders(run):
+    root, proc = run
+    assert re.search(r"^waived\s+: ok=\d+ .*failed=0", proc.stdout, re.M), proc.stdout[-4000:]
+    allow = (root / "waived" / "etc").rglob("*allow*")
+    assert any("128.0.0.0/1" in path.read_text() for path in allow if path.is_file())
 
 
 @pytest.mark.parametrize("host", sorted(MISSPELLED))
