@@ -44,19 +44,12 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.lb_ha import inputs
+from ansible_collections.safespring.netsec.plugins.plugin_utils.role_inputs import typed
 
 
 def lb_ha_inputs(values, scope="main"):
-    if not isinstance(values, dict):
-        raise AnsibleFilterError("lb_ha_inputs: the role's variables must be given as a mapping")
-    try:
-        return inputs.parse_status(values) if scope == "status" else inputs.parse(values)
-    except NetsecError as err:
-        raise AnsibleFilterError(str(err))
+    return typed("lb_ha_inputs", values, inputs.parse_status if scope == "status" else inputs.parse)
 
 
 class FilterModule(object):

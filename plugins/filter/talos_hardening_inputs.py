@@ -37,19 +37,12 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import inputs
+from ansible_collections.safespring.netsec.plugins.plugin_utils.role_inputs import typed
 
 
 def talos_hardening_inputs(values):
-    if not isinstance(values, dict):
-        raise AnsibleFilterError("talos_hardening_inputs: the role's variables must be given as a mapping")
-    try:
-        return inputs.parse(values)
-    except NetsecError as err:
-        raise AnsibleFilterError(str(err))
+    return typed("talos_hardening_inputs", values, inputs.parse)
 
 
 class FilterModule(object):
