@@ -20,7 +20,7 @@ from ansible_collections.safespring.netsec.plugins.filter import haproxy_inputs 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.haproxy import inputs
 
-ROLE = pathlib.Path(__file__).resolve().parents[5] / "roles" / "haproxy"
+ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "haproxy"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
 PROFILES = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["haproxy_tls_profiles"]
 PAIR = {"cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "key": "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----"}

@@ -43,8 +43,8 @@ BASE = {
 VRRP = dict(BASE, mode="vrrp", service_addresses=["198.18.1.100/24"], peer_hosts=[["lb2", "198.18.1.12"]])
 
 
-def values(base=BASE, **changes):
-    out = copy.deepcopy(base)
+def values(base=None, **changes):
+    out = copy.deepcopy(BASE if base is None else base)
     out.update(changes)
     return out
 
@@ -274,7 +274,7 @@ def test_status_types_what_it_reads():
 
 # --- the inventories' values (as playbooks/vars/lb_ha.yml derives them) are accepted ---------
 
-REPO = pathlib.Path(__file__).resolve().parents[5]
+REPO = pathlib.Path(__file__).resolve().parents[4]
 
 
 def inventory_values(env):
