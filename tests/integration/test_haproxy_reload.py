@@ -53,7 +53,8 @@ def test_role_refuses_a_config_haproxy_rejects_and_leaves_the_live_one(haproxy_e
     before = _sha(haproxy_edge.cfg)
     broken = dict(haproxy_edge.vars, haproxy_timeouts=dict(haproxy_edge.vars.get("haproxy_timeouts") or {
         "http_request": "5s", "http_keep_alive": "5s", "client": "30s", "client_fin": "5s", "connect": "5s",
-        "server": "60s", "queue": "10s", "tarpit": "10s", "api_tunnel": "1h"}, client="30parsecs"))
+        "server": "60s", "queue": "10s", "tarpit": "10s", "api_tunnel": "1h"}, client="25d"))
+    # A well-formed duration (the typed inputs accept it) that haproxy refuses: above its 2^31 ms timer.
     proc = render_edge(haproxy_edge.root, broken, check=False)
     assert proc.returncode != 0
     assert "failed to validate" in proc.stdout and "timeout client" in proc.stdout

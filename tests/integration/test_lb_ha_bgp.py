@@ -163,7 +163,8 @@ def test_a_service_address_outside_the_assigned_prefixes_is_refused_before_any_c
         lab_netns, haproxy_pki, tmp_path):
     inventory = pair_vars(lab_netns.topology, haproxy_pki, tmp_path, "bgp",
                           lb_ha_service_addresses=["198.18.0.10/32", "198.18.9.9/32"],
-                          lb_ha_bgp_export_prefixes=["198.18.0.0/24"])
+                          # only host routes: on shared address pools a wider prefix covers other tenants' addresses
+                          lb_ha_bgp_export_prefixes=["198.18.0.10/32"])
     proc = render_pair(tmp_path, inventory, check=False)
     assert proc.returncode != 0
     assert "198.18.9.9/32 is outside lb_ha_bgp_export_prefixes" in proc.stdout
