@@ -26,6 +26,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The lab's kube component builds kube-apiserver and etcd from Go modules: fail now, with the fix,
+# rather than in the middle of the lab stage.
+( . "$REPO/tests/lab/kube/lib.sh" && go_setup )
 # The lab runs its own daemons in namespaces; the distro units must not hold ports or pid files.
 for unit in haproxy keepalived bird; do
   systemctl disable --now "$unit" >/dev/null 2>&1 || true

@@ -14,6 +14,8 @@ export ANSIBLE_HOME="$BUILD_DIR/ansible-home"
 export ANSIBLE_NOCOLOR=1
 export ANSIBLE_FORCE_COLOR=0
 export PATH="$VENV/bin:$PATH"
+# Go builds the lab's kube-apiserver and etcd (tests/lab/kube/); its standard install place may not be on PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="$PATH:/usr/local/go/bin"; fi
 # The lab's shared specs (read-only upstream schemas); CI places shared/ beside the clone.
 export SHARED_DIR="${SHARED_DIR:-$(cd "$REPO/../shared" 2>/dev/null && pwd || echo "$REPO/../shared")}"
 export PYTHONDONTWRITEBYTECODE=1

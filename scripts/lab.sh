@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-ALL_COMPONENTS=(netns neutron keystone hosts backends)
+ALL_COMPONENTS=(netns neutron keystone hosts backends kube)
 verb="${1:-status}"; shift || true
 components=("$@"); [ "${#components[@]}" -gt 0 ] || components=("${ALL_COMPONENTS[@]}")
 
