@@ -48,23 +48,29 @@ def _net(value, field):
 
 
 def remaining(cidr, excepts, field):
-    """`cidr` minus `excepts` as CIDR strings (ipaddress.address_exclude), bounded: past
+    """`cidr` minus `excepts` as CIDR strings, in O(n log n) on address intervals; past
     EXCEPT_PIECES_LIMIT pieces the whole cidr is judged, which can only over-count."""
     net = _net(cidr, field_path(field, "cidr"))
-    pieces = [net]
+    low, high = int(net.network_address), int(net.broadcast_address)
+    cuts = []
     for i, value in enumerate(_items(excepts)):
         cut = _net(value, field_path(field, "except", i))
-        if cut.version != net.version:
-            continue
-        out = []
-        for piece in pieces:
-            if piece.subnet_of(cut):
-                continue
-            out.extend(piece.address_exclude(cut) if cut.subnet_of(piece) else [piece])
-        if len(out) > EXCEPT_PIECES_LIMIT:
+        if cut.version == net.version:
+            cuts.append((max(low, int(cut.network_address)), min(high, int(cut.broadcast_address))))
+    gaps, cursor = [], low
+    for start, end in sorted(c for c in cuts if c[0] <= c[1]):
+        if start > cursor:
+            gaps.append((cursor, start - 1))
+        cursor = max(cursor, end + 1)
+    if cursor <= high:
+        gaps.append((cursor, high))
+    make = ipaddress.IPv4Address if net.version == 4 else ipaddress.IPv6Address
+    pieces = []
+    for start, end in gaps:
+        pieces.extend(ipaddress.summarize_address_range(make(start), make(end)))
+        if len(pieces) > EXCEPT_PIECES_LIMIT:
             return [str(net)]
-        pieces = out
-    return [str(p) for p in ipaddress.collapse_addresses(pieces)] if pieces else []
+    return [str(p) for p in pieces]
 
 
 def _items(value):
