@@ -127,11 +127,21 @@ def test_non_sensitive_ports_deny_rules_egress_and_narrow_sources_pass(policy):
     assert cnp_module.lint(module_params([policy]))[-1] is policy
 
 
-def test_clusterwide_policies_are_united_and_specs_lists_are_read():
-    ccnp = cnp({"fromCIDR": ["0.0.0.0/1"], "toPorts": tcp(6443)}, kind="CiliumClusterwideNetworkPolicy", name="one")
+def test_sources_are_united_per_namespace_and_clusterwide_policies_together():
+    # A /8 each is at the limit: alone, or in two namespaces, it passes; two of them on the same pods do not.
+    def ns_policy(cidr, namespace, name):
+        return cnp({"fromCIDR": [cidr], "toPorts": tcp(6443)}, namespace=namespace, name=name)
+
+    assert len(cnp_module.lint(module_params([ns_policy("10.0.0.0/8", "a", "p"), ns_policy("11.0.0.0/8", "b", "p")]))) > 2
+    err = refusal([ns_policy("10.0.0.0/8", "a", "p"), ns_policy("11.0.0.0/8", "a", "q")])
+    assert "IPv4 space as wide as a /7 (limit /8)" in err.message
+    ccnp = cnp({"fromCIDR": ["10.0.0.0/8"], "toPorts": tcp(6443)}, kind="CiliumClusterwideNetworkPolicy", name="one")
     other = cnp(kind="CiliumClusterwideNetworkPolicy", name="two")
-    other["specs"] = [other.pop("spec"), {"nodeSelector": {}, "ingress": [{"fromCIDR": ["128.0.0.0/1"], "toPorts": tcp(6443)}]}]
-    err = refusal([ccnp, other])
+    other["specs"] = [other.pop("spec"), {"nodeSelector": {}, "ingress": [{"fromCIDR": ["11.0.0.0/9"], "toPorts": tcp(6443)}]}]
+    # (without the baseline: its host policies are clusterwide too, and the load balancers would tip the /8 over)
+    assert cnp_module.lint(module_params([ccnp], baseline=[])) == [ccnp] and cnp_module.lint(module_params([other], baseline=[])) == [other]
+    err = refusal([ccnp, other], baseline=[])
+    assert err.field == "cilium_extra_policies[0].spec.ingress[0].fromCIDR[0]"
     assert "cilium_extra_policies[1].specs[1].ingress[0].fromCIDR[0]" in err.message
 
 
