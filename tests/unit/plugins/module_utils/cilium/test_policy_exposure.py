@@ -71,7 +71,8 @@ def test_a_world_split_over_two_policies_of_one_namespace_is_refused():
 
 
 @pytest.mark.parametrize("rule, field, words", [
-    ({"fromCIDRSet": [{"cidr": "::/1"}, {"cidr": "8000::/1"}], "toPorts": tcp(2379)}, "fromCIDRSet[0].cidr", "opens etcd (tcp/2379-2380) to ::/1, 8000::/1 (all of IPv6"),
+    ({"fromCIDRSet": [{"cidr": "::/1"}, {"cidr": "8000::/1"}], "toPorts": tcp(2379)}, "fromCIDRSet[0].cidr",
+     "opens etcd (tcp/2379-2380) to ::/1, 8000::/1 (all of IPv6"),
     ({"fromCIDR": ["2000::/3"], "toPorts": tcp(10250)}, "fromCIDR[0]", "IPv6 space as wide as a /3 (limit /16)"),
     ({"fromEntities": ["world"], "toPorts": tcp(50000)}, "fromEntities[0]", "opens talos-apid (tcp/50000) to any"),
     ({"fromEntities": ["cluster", "all"], "toPorts": tcp(50001)}, "fromEntities[1]", "opens talos-trustd"),
