@@ -43,6 +43,10 @@ options:
         jump host is enabled) C(jump_host).
     type: dict
     required: true
+  addresses_field:
+    description: How the caller names O(addresses) in errors (the cilium role passes V(cilium_addresses)).
+    type: str
+    default: addresses
   hubble:
     description: Hubble is deployed (adds the relay/UI policies).
     type: bool
@@ -107,6 +111,7 @@ def main():
     module = AnsibleModule(argument_spec=dict(
         cluster=dict(type="dict", required=True),
         addresses=dict(type="dict", required=True),
+        addresses_field=dict(type="str", default="addresses"),
         hubble=dict(type="bool", default=True),
         hubble_relay=dict(type="bool", default=True),
         hubble_ui=dict(type="bool", default=False),
@@ -118,7 +123,7 @@ def main():
     try:
         result = policies.baseline(p["cluster"], p["addresses"], hubble=p["hubble"], hubble_relay=p["hubble_relay"],
                                    hubble_ui=p["hubble_ui"], mesh=p["mesh"], mesh_namespaces=p["mesh_namespaces"],
-                                   field="addresses", waivers=p["waivers"])
+                                   field=p["addresses_field"], waivers=p["waivers"])
     except NetsecError as exc:
         exc.fail(module)
     module.exit_json(changed=False, policies=result)
