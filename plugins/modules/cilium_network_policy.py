@@ -23,7 +23,7 @@ description:
   - With O(delivery=render) nothing is sent; the policies are written to O(render_dir), one
     file each plus a C(kustomization.yaml), for GitOps.
   - Before that, O(policies) and O(extra_policies) together go through the world-exposure lint of the security
-    groups (C(port_model.lint)), judged on address coverage per namespace (clusterwide policies together): an
+    groups (C(port_model.lint)), judged on address coverage per namespace (clusterwide policies together); an
     ingress rule whose sources (C(fromCIDR), C(fromCIDRSet) cidr minus its C(except), C(fromEntities) V(world) or
     V(all), or no source at all) cover the Internet on etcd, kubelet, Talos apid/trustd, the NodePorts or 6443 (a
     rule without C(toPorts) covers every port) fails naming the field, for example

@@ -23,7 +23,7 @@ description:
     (C(enableDefaultDeny) off; isolation comes from the portable default deny).
   - Before anything is returned or written, every ingress rule (declared paths and O(extra_objects) alike) goes
     through the world-exposure lint of the security groups (C(port_model.lint)), judged on address coverage per
-    namespace: C(from.cidr) or ipBlock sources that cover the Internet (V(0.0.0.0/0), a split world such as
+    namespace; C(from.cidr) or ipBlock sources that cover the Internet (V(0.0.0.0/0), a split world such as
     V(0.0.0.0/1) + V(128.0.0.0/1) over two paths, V(2000::/3); an ipBlock's C(except) counts only for what it
     really removes; a rule without C(from) admits every source) on etcd, kubelet, Talos apid/trustd, the NodePorts
     or 6443 (a rule without ports covers every port) fail naming the entry, for example
