@@ -69,6 +69,17 @@ options:
     type: list
     elements: str
     default: []
+  extra_policies:
+    description:
+      - Further policy objects linted together with the baseline (they are not returned), so that a role can refuse
+        them before it writes or installs anything; errors name them as O(extra_policies_field) says.
+    type: list
+    elements: dict
+    default: []
+  extra_policies_field:
+    description: How the caller names O(extra_policies) in errors (the cilium role passes V(cilium_extra_policies)).
+    type: str
+    default: extra_policies
   waivers:
     description:
       - Named exceptions to the world-exposure lint, C({name, service, scope, reason}), the same shape and check as
@@ -118,12 +129,15 @@ def main():
         mesh=dict(type="str", choices=list(mesh_mod.MESHES), default="none"),
         mesh_namespaces=dict(type="list", elements="str", default=[]),
         waivers=dict(type="list", elements="dict", default=[]),
+        extra_policies=dict(type="list", elements="dict", default=[]),
+        extra_policies_field=dict(type="str", default="extra_policies"),
     ), supports_check_mode=True)
     p = module.params
     try:
         result = policies.baseline(p["cluster"], p["addresses"], hubble=p["hubble"], hubble_relay=p["hubble_relay"],
                                    hubble_ui=p["hubble_ui"], mesh=p["mesh"], mesh_namespaces=p["mesh_namespaces"],
-                                   field=p["addresses_field"], waivers=p["waivers"])
+                                   field=p["addresses_field"], waivers=p["waivers"],
+                                   extra_policies=p["extra_policies"], extra_field=p["extra_policies_field"])
     except NetsecError as exc:
         exc.fail(module)
     module.exit_json(changed=False, policies=result)

@@ -158,16 +158,19 @@ def address_fields(address_book, field="address_book"):
 
 
 def baseline(spec, address_book, hubble=True, hubble_relay=True, hubble_ui=False, mesh="none", mesh_namespaces=(),
-             field="address_book", waivers=None, waivers_field="waivers"):
+             field="address_book", waivers=None, waivers_field="waivers", extra_policies=(), extra_field="extra_policies"):
     """All baseline policies, in a stable order (host policies, kube-system, mesh), after the
-    world-exposure lint: an address book entry that opens a sensitive port to the Internet is
-    refused, naming it, unless a named waiver (scope: the host policy's name) allows it."""
+    world-exposure lint of them together with `extra_policies` (not returned): an address book
+    entry or extra rule that opens a sensitive port to the Internet is refused, naming it, unless
+    a named waiver (scope: the host policy's name, a namespace) allows it."""
     if not isinstance(spec, pm.ClusterSpec):
         spec = pm.ClusterSpec.from_dict(spec)
     address_book = _check_address_book(address_book or {}, field)
     out = [host_policy(spec, r, address_book, field) for r in pm.NODE_ROLES]
     out += kube_system_policies(spec, address_book, hubble and hubble_relay, hubble and hubble_ui, field=field)
     out += mesh_mod.cluster_policies(mesh, list(mesh_namespaces or []))
-    exposure.refuse_exposure(out, waivers, field="policies", waivers_field=waivers_field,
+    extra = list(extra_policies or [])
+    fields = [None] * len(out) + [field_path(extra_field, i) for i in range(len(extra))]
+    exposure.refuse_exposure(out + extra, waivers, field="policies", waivers_field=waivers_field, fields=fields,
                              source_fields=address_fields(address_book, field))
     return out

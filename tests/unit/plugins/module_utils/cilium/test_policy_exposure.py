@@ -215,3 +215,16 @@ def test_any_world_split_on_a_sensitive_port_is_refused(split, service, per_rule
 def test_narrow_source_sets_on_a_sensitive_port_always_pass(v4, v6, service):
     policy = cnp({"fromCIDR": v4 + v6, "toPorts": tcp(service[1])}, {"fromCIDRSet": [{"cidr": c} for c in v4]})
     assert cnp_module.lint(module_params([policy]))[-1] is policy
+
+
+def test_the_baseline_lints_the_extra_policies_with_it_before_the_role_writes_anything():
+    extra = [cnp({"fromEntities": ["world"], "toPorts": tcp(10250)})]
+    with pytest.raises(NetsecError) as err:
+        policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, extra_policies=extra, extra_field="cilium_extra_policies")
+    assert err.value.field == "cilium_extra_policies[0].spec.ingress[0].fromEntities[0]" and "opens kubelet" in err.value.message
+    # An extra clusterwide policy is united with the host policies: the load balancers plus a /8 are over the limit.
+    wide = [cnp({"fromCIDR": ["10.0.0.0/8"], "toPorts": tcp(6443)}, kind="CiliumClusterwideNetworkPolicy", name="more-api")]
+    with pytest.raises(NetsecError, match="together with addresses.loadbalancer"):
+        policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, field="addresses", extra_policies=wide, extra_field="cilium_extra_policies")
+    out = policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, extra_policies=[cnp({"fromEntities": ["world"], "toPorts": tcp(443)})])
+    assert out == policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK)  # linted, not returned
