@@ -203,13 +203,15 @@ def policy_entries(policy, field, named_ports=None, source_fields=None):
 
 
 def lint_entries(policies, field="policies", fields=None, named_ports=None, source_fields=None):
-    """Entries of every policy; fields[i] (when given) names policy i instead of field[i];
+    """Entries of every policy; fields[i] (when given) names policy i instead of field[i], and
+    source_fields only rename the sources of the policies without one (those built from them);
     named_ports: {namespace: {port name: [(protocol, number)]}}."""
     entries = []
     for i, policy in enumerate(policies or []):
-        name = fields[i] if fields and i < len(fields) and fields[i] else field_path(field, i)
+        given = fields[i] if fields and i < len(fields) else None
         namespace = ((policy or {}).get("metadata") or {}).get("namespace") if isinstance(policy, dict) else None
-        entries.extend(policy_entries(policy, name, (named_ports or {}).get(namespace), source_fields))
+        entries.extend(policy_entries(policy, given or field_path(field, i), (named_ports or {}).get(namespace),
+                                      None if given else source_fields))
     return entries
 
 

@@ -228,3 +228,11 @@ def test_the_baseline_lints_the_extra_policies_with_it_before_the_role_writes_an
         policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, field="addresses", extra_policies=wide, extra_field="cilium_extra_policies")
     out = policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, extra_policies=[cnp({"fromEntities": ["world"], "toPorts": tcp(443)})])
     assert out == policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK)  # linted, not returned
+
+
+def test_an_extra_policy_is_named_by_its_own_field_even_when_it_repeats_an_address_book_cidr():
+    extra = [cnp({"fromCIDR": ["198.18.1.11/32", "0.0.0.0/0"], "toPorts": tcp(6443)})]
+    with pytest.raises(NetsecError) as err:
+        policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, field="addresses", extra_policies=extra, extra_field="cilium_extra_policies")
+    assert err.value.field == "cilium_extra_policies[0].spec.ingress[0].fromCIDR[1]"
+    assert "together with cilium_extra_policies[0].spec.ingress[0].fromCIDR[0])" in err.value.message
