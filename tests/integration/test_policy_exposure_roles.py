@@ -26,8 +26,10 @@ def test_namespace_policies_refuses_a_split_world_path_before_writing_and_a_waiv
     rc, tasks, proc = N.run_playbook(tmp_path, NETPOL_PLAY, variables)
     assert rc != 0
     build = tasks["safespring.netsec.namespace_policies : Build the policies from the declaration (bad input fails here, naming the entry)"]
-    assert build["failed"] and build["field"] == "namespace_policies_paths[5].from.cidr", build
-    assert "opens kube-apiserver (tcp/6443) to 0.0.0.0/1, 128.0.0.0/1 (all of IPv4" in build["msg"]
+    # 0.0.0.0/1 minus the cluster CIDRs is in pieces: the whole 128.0.0.0/1 is the widest entry, named first.
+    assert build["failed"] and build["field"] == "namespace_policies_paths[6].from.cidr", build
+    assert "opens kube-apiserver (tcp/6443) to 0.0.0.0/5, 8.0.0.0/7, " in build["msg"]
+    assert "(IPv4 space as wide as a /1 (limit /8); together with namespace_policies_paths[5].from.cidr)" in build["msg"]
     assert not (tmp_path / "gitops").exists() and not (tmp_path / "report").exists()
 
     variables["namespace_policies_waivers"] = [WAIVER]
