@@ -22,6 +22,10 @@ description:
     the jump host and CIDR peers become C(fromCIDR) with addresses from O(addresses).
   - C(kube-system) becomes default-deny for ingress (host, nodes and the API server allowed);
     cluster DNS answers the cluster on DNS ports only; Hubble relay and UI accept the jump host only.
+  - The result goes through the world-exposure lint of the security groups (C(port_model.lint)), judged on
+    address coverage; an O(addresses) entry that opens etcd, kubelet, Talos apid/trustd, the NodePorts or 6443
+    to the Internet (V(0.0.0.0/0), a split world such as V(0.0.0.0/1) + V(128.0.0.0/1), anything as wide as
+    V(2000::/3)) fails naming the entry, for example C(addresses.loadbalancer[0]), unless O(waivers) allows it.
   - With O(mesh=istio-ambient), an allowance for the kubelet probes Istio SNATs to a
     link-local address (it never switches pods to default deny).
 author:
@@ -39,6 +43,10 @@ options:
         jump host is enabled) C(jump_host).
     type: dict
     required: true
+  addresses_field:
+    description: How the caller names O(addresses) in errors (the cilium role passes V(cilium_addresses)).
+    type: str
+    default: addresses
   hubble:
     description: Hubble is deployed (adds the relay/UI policies).
     type: bool
@@ -61,8 +69,28 @@ options:
     type: list
     elements: str
     default: []
+  extra_policies:
+    description:
+      - Further policy objects linted together with the baseline (they are not returned), so that a role can refuse
+        them before it writes or installs anything; errors name them as O(extra_policies_field) says.
+    type: list
+    elements: dict
+    default: []
+  extra_policies_field:
+    description: How the caller names O(extra_policies) in errors (the cilium role passes V(cilium_extra_policies)).
+    type: str
+    default: extra_policies
+  waivers:
+    description:
+      - Named exceptions to the world-exposure lint, C({name, service, scope, reason}), the same shape and check as
+        the M(safespring.netsec.security_group) module's (the playbooks pass C(netsec_waivers)). The C(scope) of a
+        host policy is its name (V(netsec-host-control-plane), V(netsec-host-worker)); of a namespaced policy, its namespace.
+    type: list
+    elements: dict
+    default: []
 seealso:
   - module: safespring.netsec.cilium_network_policy
+  - module: safespring.netsec.security_group
 """
 
 EXAMPLES = r"""
@@ -94,17 +122,22 @@ def main():
     module = AnsibleModule(argument_spec=dict(
         cluster=dict(type="dict", required=True),
         addresses=dict(type="dict", required=True),
+        addresses_field=dict(type="str", default="addresses"),
         hubble=dict(type="bool", default=True),
         hubble_relay=dict(type="bool", default=True),
         hubble_ui=dict(type="bool", default=False),
         mesh=dict(type="str", choices=list(mesh_mod.MESHES), default="none"),
         mesh_namespaces=dict(type="list", elements="str", default=[]),
+        waivers=dict(type="list", elements="dict", default=[]),
+        extra_policies=dict(type="list", elements="dict", default=[]),
+        extra_policies_field=dict(type="str", default="extra_policies"),
     ), supports_check_mode=True)
     p = module.params
     try:
         result = policies.baseline(p["cluster"], p["addresses"], hubble=p["hubble"], hubble_relay=p["hubble_relay"],
                                    hubble_ui=p["hubble_ui"], mesh=p["mesh"], mesh_namespaces=p["mesh_namespaces"],
-                                   field="addresses")
+                                   field=p["addresses_field"], waivers=p["waivers"],
+                                   extra_policies=p["extra_policies"], extra_field=p["extra_policies_field"])
     except NetsecError as exc:
         exc.fail(module)
     module.exit_json(changed=False, policies=result)

@@ -22,6 +22,12 @@ description:
     deleted; a declared policy whose name is taken by such an object fails before any change."
   - With O(delivery=render) nothing is sent; the policies are written to O(render_dir), one
     file each plus a C(kustomization.yaml), for GitOps.
+  - Before that, O(policies) and O(extra_policies) together go through the world-exposure lint of the security
+    groups (C(port_model.lint)), judged on address coverage per namespace (clusterwide policies together); an
+    ingress rule whose sources (C(fromCIDR), C(fromCIDRSet) cidr minus its C(except), C(fromEntities) V(world) or
+    V(all), or no source at all) cover the Internet on etcd, kubelet, Talos apid/trustd, the NodePorts or 6443 (a
+    rule without C(toPorts) covers every port) fails naming the field, for example
+    C(extra_policies[0].spec.ingress[1].fromCIDR[0]), unless O(waivers) allows it.
   - The CRD schema comes from O(schema_files) or, when not given and O(delivery=apply), from
     the cluster's CustomResourceDefinition.
 author:
@@ -45,6 +51,25 @@ options:
     type: list
     elements: dict
     required: true
+  extra_policies:
+    description:
+      - Further policy objects, handled like O(policies) (the cilium role passes C(cilium_extra_policies) here);
+        errors name them as O(extra_policies_field) says.
+    type: list
+    elements: dict
+    default: []
+  extra_policies_field:
+    description: How the caller names O(extra_policies) in errors (the cilium role passes V(cilium_extra_policies)).
+    type: str
+    default: extra_policies
+  waivers:
+    description:
+      - Named exceptions to the world-exposure lint, C({name, service, scope, reason}), the same shape and check as
+        the M(safespring.netsec.security_group) module's (the playbooks pass C(netsec_waivers)). The C(scope) of a
+        namespaced policy is its namespace, of a clusterwide policy its name.
+    type: list
+    elements: dict
+    default: []
   owned_set:
     description: Name of the owned set (a label value). One caller, one set.
     type: str
@@ -123,7 +148,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import client as kclient
-from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned, render, validate
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import exposure, owned, render, validate
 
 API_VERSION = "cilium.io/v2"
 KINDS = {"CiliumNetworkPolicy": ("ciliumnetworkpolicies.cilium.io", True),
@@ -148,6 +173,20 @@ def check_policies(policies, schemas, field="policies"):
             raise NetsecError("a CiliumClusterwideNetworkPolicy is not namespaced", field=field_path(item, "metadata", "namespace"),
                               fix="remove metadata.namespace")
         validate.validate_custom(policy, schemas[kind], field=item, schema_name=kind)
+
+
+def lint(params):
+    """All policies to apply, after the world-exposure lint (errors name policies[i] / extra_policies[i])."""
+    extra = list(params.get("extra_policies") or [])
+    fields = [field_path("policies", i) for i in range(len(params["policies"]))]
+    fields += [field_path(params.get("extra_policies_field") or "extra_policies", i) for i in range(len(extra))]
+    exposure.refuse_exposure(list(params["policies"]) + extra, params.get("waivers") or [], fields=fields)
+    return list(params["policies"]) + extra
+
+
+def check_all(params, schemas):
+    check_policies(params["policies"], schemas)
+    check_policies(params.get("extra_policies") or [], schemas, field=params.get("extra_policies_field") or "extra_policies")
 
 
 def load_schemas(params, client, kinds):
@@ -176,6 +215,9 @@ def plan_render(policies, owned_set, path, kustomization):
 def main():
     spec = dict(
         policies=dict(type="list", elements="dict", required=True),
+        extra_policies=dict(type="list", elements="dict", default=[]),
+        extra_policies_field=dict(type="str", default="extra_policies"),
+        waivers=dict(type="list", elements="dict", default=[]),
         owned_set=dict(type="str", required=True),
         prune=dict(type="bool", default=True),
         force_conflicts=dict(type="bool", default=False),
@@ -190,10 +232,11 @@ def main():
     result = {"changed": False}
     try:
         owned.check_owned_set_name(p["owned_set"])
-        kinds = sorted(set(pol.get("kind") for pol in p["policies"] if pol.get("kind") in KINDS)) or sorted(KINDS)
+        policies = lint(p)
+        kinds = sorted(set(pol.get("kind") for pol in policies if pol.get("kind") in KINDS)) or sorted(KINDS)
         if p["delivery"] == "render":
-            check_policies(p["policies"], load_schemas(p, None, kinds))
-            stamped, planned = plan_render(p["policies"], p["owned_set"], p["render_dir"], p["kustomization"])
+            check_all(p, load_schemas(p, None, kinds))
+            stamped, planned = plan_render(policies, p["owned_set"], p["render_dir"], p["kustomization"])
             existing = render.read_directory(p["render_dir"])
             result["plan"] = [{"action": "write", "object": n} for n in sorted(planned["write"])] + \
                              [{"action": "remove", "object": n} for n in planned["remove"]]
@@ -208,9 +251,9 @@ def main():
         else:
             client = kclient.KubeClient(kubeconfig=p["kubeconfig"], context=p["context"], host=p["host"], api_key=p["api_key"],
                                         ca_cert=p["ca_cert"], validate_certs=p["validate_certs"])
-            check_policies(p["policies"], load_schemas(p, client, kinds))
-            live = client.live_for(p["policies"], p["owned_set"], [(API_VERSION, k) for k in sorted(KINDS)])
-            actions = owned.plan(p["policies"], live, p["owned_set"], prune=p["prune"], field="policies")
+            check_all(p, load_schemas(p, client, kinds))
+            live = client.live_for(policies, p["owned_set"], [(API_VERSION, k) for k in sorted(KINDS)])
+            actions = owned.plan(policies, live, p["owned_set"], prune=p["prune"], field="policies")
             result["plan"] = [{"action": a.action, "object": owned.describe(a.key)} for a in actions]
             result["summary"] = owned.summary(actions)
             result["changed"] = owned.changed(actions)

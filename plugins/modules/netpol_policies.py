@@ -21,6 +21,14 @@ description:
     policy at the destination. Where NetworkPolicy cannot say it (the kube-apiserver entity,
     FQDN egress, L7 HTTP rules) it emits an additive CiliumNetworkPolicy
     (C(enableDefaultDeny) off; isolation comes from the portable default deny).
+  - Before anything is returned or written, every ingress rule (declared paths and O(extra_objects) alike) goes
+    through the world-exposure lint of the security groups (C(port_model.lint)), judged on address coverage per
+    namespace; C(from.cidr) or ipBlock sources that cover the Internet (V(0.0.0.0/0), a split world such as
+    V(0.0.0.0/1) + V(128.0.0.0/1) over two paths, V(2000::/3); an ipBlock's C(except) counts only for what it
+    really removes; a rule without C(from) admits every source) on etcd, kubelet, Talos apid/trustd, the NodePorts
+    or 6443 (a rule without ports covers every port) fail naming the entry, for example
+    C(namespace_policies_paths[3].from.cidr), unless O(waivers) allows it. HTTPS from the world to an ingress
+    namespace passes.
   - Policies carry the labels C(app.kubernetes.io/managed-by=safespring.netsec) and
     C(netsec.safespring.com/owned-set=<owned_set>) so that pruning touches only this set.
   - With O(render_dir) the objects are also written there for GitOps, one file each plus a
@@ -58,6 +66,14 @@ options:
     description:
       - Further manifests to add as they are (stamped with the owner labels), for what the declaration
         cannot say. The proof analyses them like the rest, so one that opens an undeclared path fails it.
+    type: list
+    elements: dict
+    default: []
+  waivers:
+    description:
+      - Named exceptions to the world-exposure lint, C({name, service, scope, reason}), the same shape and check as
+        the M(safespring.netsec.security_group) module's (the playbooks pass C(netsec_waivers)). The C(scope) is the
+        destination namespace.
     type: list
     elements: dict
     default: []
@@ -128,11 +144,32 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
-from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned
+from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import exposure, owned
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import render as krender
 from ansible_collections.safespring.netsec.plugins.module_utils.netpol import model
 from ansible_collections.safespring.netsec.plugins.module_utils.netpol.spec import declaration, declaration_spec
+
+
+def lint_entries(norm, objects, built, prefix):
+    """port_model.lint() entries of the policies: a declared path's are named by its C(from.cidr), an extra object's by its own path."""
+    named = {}
+    for ns in norm["namespaces"]:
+        for wl in ns["workloads"]:
+            for port in wl["ports"]:
+                if port.get("name"):
+                    named.setdefault(ns["name"], {}).setdefault(port["name"], []).append((port["protocol"], port["port"]))
+    entries = []
+    for i, obj in enumerate(objects):
+        origin = ((obj.get("metadata") or {}).get("annotations") or {}).get(model.PATH_ANNOTATION) if i < built else None
+        name = origin or field_path(prefix + "extra_objects", i - built)
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        for entry in exposure.policy_entries(obj, name, named.get(namespace)):
+            if origin and origin.startswith(prefix + "paths["):
+                entry["field"] = field_path(origin, "from", "cidr")  # a path's only address source
+            entries.append(entry)
+    return entries
 
 
 def plan(params):
@@ -140,11 +177,14 @@ def plan(params):
     owned.check_owned_set_name(params["owned_set"], field=params["field_prefix"] + "owned_set")
     norm = model.validate(declaration(params), params["field_prefix"])
     objects = model.build_objects(norm, params["owned_set"], params["field_prefix"])
+    built = len(objects)
     for idx, obj in enumerate(params.get("extra_objects") or []):
         meta = obj.get("metadata") if isinstance(obj, dict) else None
         if not obj.get("kind") or not obj.get("apiVersion") or not isinstance(meta, dict) or not meta.get("name"):
             raise NetsecError("needs apiVersion, kind and metadata.name", field="%sextra_objects[%d]" % (params["field_prefix"], idx))
         objects.append(owned.stamp(obj, params["owned_set"]))
+    pm.refuse(pm.lint(lint_entries(norm, objects, built, params["field_prefix"]), params.get("waivers") or [],
+                      field=params["field_prefix"] + "waivers"))
     summary = {}
     for obj in objects:
         summary[obj["kind"]] = summary.get(obj["kind"], 0) + 1
@@ -160,6 +200,7 @@ def main():
         create_namespaces=dict(type="bool", default=False),
         owned_set=dict(type="str", default="namespace-policies"),
         extra_objects=dict(type="list", elements="dict", default=[]),
+        waivers=dict(type="list", elements="dict", default=[]),
         render_dir=dict(type="path"),
         kustomization=dict(type="bool", default=True),
     )

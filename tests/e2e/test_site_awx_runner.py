@@ -116,7 +116,7 @@ def test_site_job_converges_the_lab_and_the_report_shows_it_passing(site_job, pr
     assert cases and all(status in ("pass", "not_applicable") for status in cases.values()), cases
     # Every layer of the baseline is evidenced, not only the ones that happen to run here.
     for control in ("PERIM-01", "PERIM-02", "PERIM-03", "EDGE-01", "EDGE-02", "EDGE-03", "EDGE-04", "EDGE-05",
-                    "TALOS-01", "CNI-01", "ID-01", "ID-02", "WL-01", "WL-02"):
+                    "TALOS-01", "CNI-01", "ID-01", "ID-02", "WL-01", "WL-02", "WL-03"):
         assert cases.get(control) == "pass", (control, cases)
     for name in ("index.html", "report.md", "junit.xml"):
         assert (private_data_dir / "report" / name).stat().st_size > 0

@@ -23,6 +23,7 @@ import copy
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import mesh as mesh_mod
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import exposure
 
 API_VERSION = "cilium.io/v2"
 CNP = "CiliumNetworkPolicy"
@@ -144,13 +145,32 @@ def kube_system_policies(spec, address_book, hubble_relay=True, hubble_ui=False,
     return out
 
 
+def address_fields(address_book, field="address_book"):
+    """{CIDR as the policies write it: address book entry} so that the lint names the entry a source came from."""
+    out = {}
+    for role_name in sorted(address_book):
+        for i, value in enumerate(address_book[role_name] or []):
+            try:
+                out.setdefault(pm.normalize_cidr(value, field), field_path(field, role_name, i))
+            except NetsecError:
+                pass  # resolve() names it when the role is used
+    return out
+
+
 def baseline(spec, address_book, hubble=True, hubble_relay=True, hubble_ui=False, mesh="none", mesh_namespaces=(),
-             field="address_book"):
-    """All baseline policies, in a stable order (host policies, kube-system, mesh)."""
+             field="address_book", waivers=None, waivers_field="waivers", extra_policies=(), extra_field="extra_policies"):
+    """All baseline policies, in a stable order (host policies, kube-system, mesh), after the
+    world-exposure lint of them together with `extra_policies` (not returned): an address book
+    entry or extra rule that opens a sensitive port to the Internet is refused, naming it, unless
+    a named waiver (scope: the host policy's name, a namespace) allows it."""
     if not isinstance(spec, pm.ClusterSpec):
         spec = pm.ClusterSpec.from_dict(spec)
     address_book = _check_address_book(address_book or {}, field)
     out = [host_policy(spec, r, address_book, field) for r in pm.NODE_ROLES]
     out += kube_system_policies(spec, address_book, hubble and hubble_relay, hubble and hubble_ui, field=field)
     out += mesh_mod.cluster_policies(mesh, list(mesh_namespaces or []))
+    extra = list(extra_policies or [])
+    fields = [None] * len(out) + [field_path(extra_field, i) for i in range(len(extra))]
+    exposure.refuse_exposure(out + extra, waivers, field="policies", waivers_field=waivers_field, fields=fields,
+                             source_fields=address_fields(address_book, field))
     return out
