@@ -342,3 +342,67 @@ def test_nothing_applied_binds_system_masters_or_any_system_group(identity):
     assert status == 201 and "system:masters" not in info["groups"]
 
 
+# -- the apiserver's own rules on system: names, and the role's default v1beta1 rendering ----------------------------
+# The module cannot render a prefix that lets a token name a system: user or group, so its
+# userValidationRules are proven on a probe instance: one JWT authenticator per issuer, (a) the
+# role's default rendering (v1beta1) unchanged, (b) prefixes emptied, the module's rules kept,
+# (c) prefixes emptied and no rules: what the apiserver does on its own.
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("probe")
+    zitadel = lab_zitadel()
+    env = zitadel["environments"][0]
+    issuers = {}
+    try:
+        for case in ("v1beta1", "rules", "no-rules"):
+            (directory / case).mkdir()
+            issuers[case] = OidcIssuer(directory / case, project_id=env["project_id"], client_id=env["client_id"], org_id=zitadel["org_id"])
+        params = dict(module_params(zitadel, issuers["v1beta1"]), api_version=module.argument_spec()["api_version"]["default"])
+        config = module.plan(params)["authentication_configuration"]
+        assert config["apiVersion"] == "apiserver.config.k8s.io/v1beta1"
+        for case in ("rules", "no-rules"):
+            jwt = module.plan(module_params(zitadel, issuers[case]))["authentication_configuration"]["jwt"][0]
+            jwt["claimMappings"]["username"]["prefix"] = ""
+            jwt["claimMappings"]["groups"]["expression"] = authn.groups_expression(env["project_id"], "", zitadel["org_id"])
+            if case == "no-rules":
+                del jwt["userValidationRules"]
+            config["jwt"].append(jwt)
+        path = directory / "authentication-config.yaml"
+        path.write_text(module.render([config]))
+        with kube_instance(f"probe-{os.getpid()}", authentication_config=path) as kube:
+            lab = {case: IdentityLab(kube, issuer, None, path) for case, issuer in issuers.items()}
+            deadline = time.monotonic() + 30
+            while any(lab[case].review(issuers[case].token())[0] != 201 for case in issuers):
+                assert time.monotonic() < deadline, "the probe apiserver never accepted a valid token of each issuer"
+                time.sleep(0.5)
+            yield lab
+    finally:
+        for issuer in issuers.values():
+            issuer.close()
+
+
+def test_the_roles_default_v1beta1_rendering_works_on_kubernetes_1_36_too(probe):
+    lab = probe["v1beta1"]
+    status, info = lab.review(lab.issuer.token(sub=SUB, roles=lab.issuer.roles("viewer")))
+    assert status == 201
+    assert (info["username"], groups(info)) == ("zitadel:" + SUB, ["system:authenticated", "zitadel:viewer"])
+    assert lab.review(lab.issuer.token(sub=SUB, amr=zitadel_amr("password")))[0] == 401
+
+
+def test_the_rendered_user_validation_rules_refuse_system_usernames_and_groups(probe):
+    lab = probe["rules"]
+    assert lab.review(lab.issuer.token(sub=SUB))[0] == 201
+    assert lab.review(lab.issuer.token(sub="system:admin", roles={}))[0] == 401
+    assert lab.review(lab.issuer.token(sub="system:kube-controller-manager", roles={}))[0] == 401
+    assert lab.review(lab.issuer.token(sub=SUB, roles=lab.issuer.roles("system:masters")))[0] == 401
+
+
+def test_without_those_rules_the_apiserver_itself_would_let_a_token_into_system_masters(probe):
+    # Why the rules and the prefixes matter: nothing else in the apiserver refuses these names.
+    lab = probe["no-rules"]
+    token = lab.issuer.token(sub="system:admin", roles=lab.issuer.roles("system:masters"))
+    status, info = lab.review(token)
+    assert status == 201
+    assert info["username"] == "system:admin"
+    assert "system:masters" in info["groups"]
+    assert lab.can(token, "get", "secrets", namespace="kube-system")
