@@ -1,13 +1,17 @@
-"""Zitadel identity at a real kube-apiserver: the AuthenticationConfiguration and RBAC that
-`zitadel_kubernetes_access` renders for the lab inventory's `netsec_zitadel`, unchanged, in a
-kube-apiserver 1.36 (a second instance of the lab component `kube`) that verifies tokens from a
-real HTTPS OIDC issuer minting Zitadel-shaped tokens (tests/fixtures/oidc_issuer.py).
+"""Zitadel identity at a real kube-apiserver: the AuthenticationConfiguration and RBAC that the
+lab's identity stage (playbooks/zitadel_rbac.yml: role zitadel_rbac -> zitadel_kubernetes_access,
+render-only) writes for the lab inventory's `netsec_zitadel`, unchanged, in a kube-apiserver 1.36
+(a second instance of the lab component `kube`) that verifies tokens from a real HTTPS OIDC
+issuer minting Zitadel-shaped tokens (tests/fixtures/oidc_issuer.py). Only the issuer URL and CA
+point at the test issuer, and the environment asks for apiserver.config.k8s.io/v1.
 
 Identity is read back with SelfSubjectReview (what the apiserver made of the token), access with
 SelfSubjectAccessReview sent with the token itself, so each answer covers authentication, the CEL
 mappings and RBAC together. A refused token is a 401 on any request.
 """
+import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -33,6 +37,20 @@ AGGREGATED = ("view", "edit", "admin")
 
 def lab_zitadel():
     return yaml.safe_load(INVENTORY.read_text())["netsec_zitadel"]
+
+
+def render_with_the_identity_stage(zitadel, issuer, directory):
+    """Run playbooks/zitadel_rbac.yml on the lab inventory, render-only: (config path, RBAC objects)."""
+    zitadel = dict(zitadel, environments=[dict(env, authentication_api_version=API_VERSION) for env in zitadel["environments"]])
+    variables = directory / "vars.json"
+    variables.write_text(json.dumps({"netsec_zitadel": zitadel, "netsec_render_dir": str(directory / "rendered"),
+                                     "zitadel_rbac_issuer_url": issuer.url, "zitadel_rbac_issuer_ca": issuer.ca_pem}))
+    proc = subprocess.run(["ansible-playbook", "-i", str(REPO / "inventories" / "lab"), str(REPO / "playbooks" / "zitadel_rbac.yml"),
+                           "-e", "@" + str(variables)], capture_output=True, text=True, timeout=300, check=False,
+                          env=dict(os.environ, ANSIBLE_LOCALHOST_WARNING="False"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    out = directory / "rendered" / "zitadel" / zitadel["environments"][0]["name"]
+    return out / "authentication-config.yaml", list(yaml.safe_load_all((out / "rbac.yaml").read_text()))
 
 
 def module_params(zitadel, issuer):
@@ -77,8 +95,8 @@ def apply(kube, obj):
 
 
 class IdentityLab:
-    def __init__(self, kube, issuer, planned, config_path):
-        self.kube, self.issuer, self.planned, self.config_path = kube, issuer, planned, config_path
+    def __init__(self, kube, issuer, config_path, rbac=()):
+        self.kube, self.issuer, self.config_path, self.rbac = kube, issuer, config_path, list(rbac)
 
     def review(self, token):
         """SelfSubjectReview with the token: (status code, userInfo or None)."""
@@ -100,15 +118,12 @@ def identity(tmp_path_factory):
     env = zitadel["environments"][0]
     issuer = OidcIssuer(directory, project_id=env["project_id"], client_id=env["client_id"], org_id=zitadel["org_id"])
     try:
-        planned = module.plan(module_params(zitadel, issuer))
-        config_path = directory / "authentication-config.yaml"
-        # The module's own YAML rendering, as written for GitOps / the Talos machine config.
-        config_path.write_text(module.render([planned["authentication_configuration"]]))
+        config_path, rbac = render_with_the_identity_stage(zitadel, issuer, directory)
         with kube_instance(f"identity-{os.getpid()}", authentication_config=config_path) as kube:
-            lab = IdentityLab(kube, issuer, planned, config_path)
+            lab = IdentityLab(kube, issuer, config_path, rbac)
             kube.admin_request("POST", "/api/v1/namespaces", json={"metadata": {"name": "shop"}})
             aggregate_cluster_roles(kube)
-            for obj in planned["rbac"]:
+            for obj in rbac:
                 apply(kube, obj)
             # The JWT authenticator fetches discovery/JWKS after start: wait until a valid token passes.
             deadline = time.monotonic() + 30
@@ -150,11 +165,18 @@ def groups(info):
 
 def test_apiserver_runs_the_rendered_configuration_unchanged_and_fetched_discovery_and_jwks(identity):
     started = identity.kube.info["authentication_config"]
-    with open(started) as handle:
-        assert yaml.safe_load(handle) == identity.planned["authentication_configuration"]
-    jwt = identity.planned["authentication_configuration"]["jwt"][0]
-    assert jwt["issuer"]["url"] == identity.issuer.url
+    with open(started) as started_file, open(identity.config_path) as rendered_file:
+        assert started_file.read() == rendered_file.read()
+    config = yaml.safe_load(identity.config_path.read_text())
+    assert config["apiVersion"] == API_VERSION
+    assert config["jwt"][0]["issuer"]["url"] == identity.issuer.url
     assert {"/.well-known/openid-configuration", "/oauth/v2/keys"} <= set(identity.issuer.requests)
+
+
+def test_the_stage_renders_what_the_module_plans_for_the_same_inputs(identity):
+    planned = module.plan(module_params(lab_zitadel(), identity.issuer))
+    assert yaml.safe_load(identity.config_path.read_text()) == planned["authentication_configuration"]
+    assert identity.rbac == planned["rbac"]
 
 
 # -- MFA: only `mfa` in amr passes -----------------------------------------------------------------------------------
@@ -305,7 +327,8 @@ def subject_token(identity, subject):
 
 
 def test_the_lab_teams_are_exactly_the_levels_the_matrix_covers(identity):
-    assert identity.planned["role_keys"] == ["cluster-admin", "developer:shop", "viewer"]
+    keys = sorted({o["metadata"]["annotations"]["netsec.safespring.com/zitadel-role"] for o in identity.rbac if o["kind"].endswith("Binding")})
+    assert keys == ["cluster-admin", "developer:shop", "viewer"]
 
 
 @pytest.mark.parametrize("subject", SUBJECTS, ids=lambda s: s or "no-role")
@@ -332,8 +355,9 @@ def test_a_real_request_agrees_with_the_review(identity):
 def test_nothing_applied_binds_system_masters_or_any_system_group(identity):
     bindings = (identity.kube.admin_request("GET", RBAC + "/clusterrolebindings")["items"]
                 + identity.kube.admin_request("GET", RBAC + "/rolebindings")["items"])
-    ours = [b for b in bindings if (b["metadata"].get("labels") or {}).get("netsec.safespring.com/owned-set") == identity.planned["owned_set"]]
-    assert len(ours) == sum(1 for o in identity.planned["rbac"] if o["kind"].endswith("Binding"))
+    owned_set = identity.rbac[0]["metadata"]["labels"]["netsec.safespring.com/owned-set"]
+    ours = [b for b in bindings if (b["metadata"].get("labels") or {}).get("netsec.safespring.com/owned-set") == owned_set]
+    assert len(ours) == sum(1 for o in identity.rbac if o["kind"].endswith("Binding"))
     for binding in ours:
         for subject in binding["subjects"]:
             assert subject["kind"] == "Group" and subject["name"].startswith("zitadel:"), binding["metadata"]["name"]
@@ -370,7 +394,7 @@ def probe(tmp_path_factory):
         path = directory / "authentication-config.yaml"
         path.write_text(module.render([config]))
         with kube_instance(f"probe-{os.getpid()}", authentication_config=path) as kube:
-            lab = {case: IdentityLab(kube, issuer, None, path) for case, issuer in issuers.items()}
+            lab = {case: IdentityLab(kube, issuer, path) for case, issuer in issuers.items()}
             deadline = time.monotonic() + 30
             while any(lab[case].review(issuers[case].token())[0] != 201 for case in issuers):
                 assert time.monotonic() < deadline, "the probe apiserver never accepted a valid token of each issuer"
