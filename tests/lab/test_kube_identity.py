@@ -11,6 +11,7 @@ mappings and RBAC together. A refused token is a 401 on any request.
 """
 import json
 import os
+import pathlib
 import subprocess
 import time
 
@@ -47,7 +48,7 @@ def render_with_the_identity_stage(zitadel, issuer, directory):
                                      "zitadel_rbac_issuer_url": issuer.url, "zitadel_rbac_issuer_ca": issuer.ca_pem}))
     proc = subprocess.run(["ansible-playbook", "-i", str(REPO / "inventories" / "lab"), str(REPO / "playbooks" / "zitadel_rbac.yml"),
                            "-e", "@" + str(variables)], capture_output=True, text=True, timeout=300, check=False,
-                          env=dict(os.environ, ANSIBLE_LOCALHOST_WARNING="False"))
+                          cwd=REPO, env=dict(os.environ, ANSIBLE_LOCALHOST_WARNING="False"))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     out = directory / "rendered" / "zitadel" / zitadel["environments"][0]["name"]
     return out / "authentication-config.yaml", list(yaml.safe_load_all((out / "rbac.yaml").read_text()))
@@ -129,8 +130,8 @@ def identity(tmp_path_factory):
             deadline = time.monotonic() + 30
             while lab.review(issuer.token())[0] != 201:
                 if time.monotonic() > deadline:
-                    with open(kube.info["logs"]["kube-apiserver"]) as log:
-                        pytest.fail("the apiserver never accepted a valid token:\n" + "".join(log.readlines()[-15:]))
+                    log = pathlib.Path(kube.info["logs"]["kube-apiserver"]).read_text().splitlines()
+                    pytest.fail("the apiserver never accepted a valid token:\n" + "\n".join(log[-15:]))
                 time.sleep(0.5)
             wait_until_rbac_is_in_effect(lab)
             yield lab
@@ -164,9 +165,8 @@ def groups(info):
 # -- the configuration is the module's, and the apiserver loaded it --------------------------------------------------
 
 def test_apiserver_runs_the_rendered_configuration_unchanged_and_fetched_discovery_and_jwks(identity):
-    started = identity.kube.info["authentication_config"]
-    with open(started) as started_file, open(identity.config_path) as rendered_file:
-        assert started_file.read() == rendered_file.read()
+    started = pathlib.Path(identity.kube.info["authentication_config"])
+    assert started.read_text() == identity.config_path.read_text()
     config = yaml.safe_load(identity.config_path.read_text())
     assert config["apiVersion"] == API_VERSION
     assert config["jwt"][0]["issuer"]["url"] == identity.issuer.url
