@@ -366,11 +366,11 @@ def test_nothing_applied_binds_system_masters_or_any_system_group(identity):
     assert status == 201 and "system:masters" not in info["groups"]
 
 
-# -- the apiserver's own rules on system: names, and the role's default v1beta1 rendering ----------------------------
+# -- system: names, the role's default v1beta1 rendering, email as username ----------------------------------------
 # The module cannot render a prefix that lets a token name a system: user or group, so its
 # userValidationRules are proven on a probe instance: one JWT authenticator per issuer, (a) the
 # role's default rendering (v1beta1) unchanged, (b) prefixes emptied, the module's rules kept,
-# (c) prefixes emptied and no rules: what the apiserver does on its own.
+# (c) prefixes emptied and no rules: what the apiserver does on its own, (d) username_claim email.
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory):
     directory = tmp_path_factory.mktemp("probe")
@@ -378,7 +378,7 @@ def probe(tmp_path_factory):
     env = zitadel["environments"][0]
     issuers = {}
     try:
-        for case in ("v1beta1", "rules", "no-rules"):
+        for case in ("v1beta1", "rules", "no-rules", "email"):
             (directory / case).mkdir()
             issuers[case] = OidcIssuer(directory / case, project_id=env["project_id"], client_id=env["client_id"], org_id=zitadel["org_id"])
         params = dict(module_params(zitadel, issuers["v1beta1"]), api_version=module.argument_spec()["api_version"]["default"])
@@ -391,6 +391,8 @@ def probe(tmp_path_factory):
             if case == "no-rules":
                 del jwt["userValidationRules"]
             config["jwt"].append(jwt)
+        # (d) the other username choice the module offers, unchanged
+        config["jwt"].append(module.plan(dict(module_params(zitadel, issuers["email"]), username_claim="email"))["authentication_configuration"]["jwt"][0])
         path = directory / "authentication-config.yaml"
         path.write_text(module.render([config]))
         with kube_instance(f"probe-{os.getpid()}", authentication_config=path) as kube:
@@ -430,3 +432,12 @@ def test_without_those_rules_the_apiserver_itself_would_let_a_token_into_system_
     assert info["username"] == "system:admin"
     assert "system:masters" in info["groups"]
     assert lab.can(token, "get", "secrets", namespace="kube-system")
+
+
+def test_email_as_username_needs_a_verified_address(probe):
+    lab = probe["email"]
+    status, info = lab.review(lab.issuer.token(sub=SUB, username="carol@lab.netsec.test"))
+    assert status == 201
+    assert info["username"] == "zitadel:carol@lab.netsec.test"
+    assert lab.review(lab.issuer.token(sub=SUB, username="carol@lab.netsec.test", email_verified=False))[0] == 401
+    assert lab.review(lab.issuer.token(sub=SUB, username="carol@lab.netsec.test", drop=("email_verified",)))[0] == 401
