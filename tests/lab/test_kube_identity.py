@@ -341,6 +341,42 @@ def test_each_level_gets_exactly_the_intended_verbs_and_namespaces(identity, sub
     assert got == want
 
 
+# The lab has no operator team: the module's objects for that level, in an owned set of their own.
+OPERATOR_MATRIX = [
+    (("patch", "deployments", "apps", "shop", ""), True),
+    (("update", "statefulsets", "apps", "kube-system", "scale"), True),
+    (("create", "jobs", "batch", "shop", ""), True),
+    (("delete", "pods", "", "shop", ""), True),
+    (("create", "pods", "", "shop", "eviction"), True),
+    (("get", "pods", "", "shop", "log"), True),
+    (("patch", "nodes", "", "", ""), True),
+    (("list", "nodes", "", "", ""), True),
+    (("create", "deployments", "apps", "shop", ""), False),
+    (("get", "secrets", "", "shop", ""), False),
+    (("list", "secrets", "", "kube-system", ""), False),
+    (("create", "pods", "", "shop", "exec"), False),
+    (("create", "rolebindings", "rbac.authorization.k8s.io", "shop", ""), False),
+    (("delete", "nodes", "", "", ""), False),
+    (("delete", "namespaces", "", "", ""), False),
+]
+
+
+def test_the_operator_level_runs_workloads_but_reads_no_secrets_and_changes_no_rbac(identity):
+    kube, issuer = identity.kube, identity.issuer
+    params = dict(module_params(lab_zitadel(), issuer), access=[{"level": "operator", "namespaces": []}], owned_set="zitadel-rbac-operator-probe")
+    for obj in module.plan(params)["rbac"]:
+        if obj["metadata"]["name"] != "zitadel:cluster-reader":  # the lab's viewer already brought it
+            apply(kube, obj)
+    token = issuer.token(sub=SUB, roles=issuer.roles("operator"))
+    deadline = time.monotonic() + 30
+    while not identity.can(token, "patch", "nodes"):
+        assert time.monotonic() < deadline, "the operator bindings never took effect"
+        time.sleep(0.2)
+    got = {(verb, resource, group, ns, sub): identity.can(token, verb, resource, namespace=ns, group=group, subresource=sub)
+           for (verb, resource, group, ns, sub), _ in OPERATOR_MATRIX}
+    assert got == dict(OPERATOR_MATRIX)
+
+
 def test_a_real_request_agrees_with_the_review(identity):
     kube, issuer = identity.kube, identity.issuer
     developer = issuer.token(sub=SUB, roles=issuer.roles("developer:shop"))
