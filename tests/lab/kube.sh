@@ -190,7 +190,10 @@ do_status() {
 
 case "${1:-status}" in
   up) with_lock "kube${INSTANCE:+-$INSTANCE}" do_up ;;
-  down) with_lock "kube${INSTANCE:+-$INSTANCE}" do_down ;;
+  down)
+    with_lock "kube${INSTANCE:+-$INSTANCE}" do_down
+    # Named instances are often one-off (tests name them by pid): their lock file goes with them.
+    [ -z "$INSTANCE" ] || rm -f "$LAB_DIR/.lock-kube-$INSTANCE" ;;
   status) do_status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

@@ -218,3 +218,4 @@ def test_a_second_instance_runs_with_its_authentication_config_and_restarts_for_
     finally:
         kube_sh("down")
     assert not state.exists()
+    assert not (state.parent / f".lock-kube-{name}").exists()
