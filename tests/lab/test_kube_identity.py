@@ -182,7 +182,7 @@ def test_the_stage_renders_what_the_module_plans_for_the_same_inputs(identity):
 # -- MFA: only `mfa` in amr passes -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("methods", [("password", "totp"), ("passkey",), ("password", "u2f"), ("password", "passkey")],
-                         ids=lambda m: "+".join(m))
+                         ids="+".join)
 def test_zitadel_multi_factor_logins_are_accepted(identity, methods):
     amr = zitadel_amr(*methods)
     assert "mfa" in amr
@@ -295,23 +295,23 @@ def test_the_project_id_alone_is_not_an_accepted_audience(identity):
 # (verb, resource, api group, namespace, subresource) -> allowed, per lab team's role keys.
 MATRIX = [
     # what                                             cluster-admin developer:shop viewer  no-role other-org-admin
-    (("get", "secrets", "", "kube-system", ""),          (True,  False, False, False, False)),
+    (("get", "secrets", "", "kube-system", ""), (True, False, False, False, False)),
     (("create", "clusterrolebindings", "rbac.authorization.k8s.io", "", ""), (True, False, False, False, False)),
-    (("delete", "nodes", "", "", ""),                    (True,  False, False, False, False)),
-    (("list", "pods", "", "shop", ""),                   (True,  True,  True,  False, False)),
-    (("list", "pods", "", "kube-system", ""),            (True,  False, True,  False, False)),
-    (("create", "deployments", "apps", "shop", ""),      (True,  True,  False, False, False)),
-    (("create", "deployments", "apps", "default", ""),   (True,  False, False, False, False)),
-    (("get", "secrets", "", "shop", ""),                 (True,  True,  False, False, False)),
-    (("get", "secrets", "", "default", ""),              (True,  False, False, False, False)),
-    (("create", "pods", "", "shop", "exec"),             (True,  True,  False, False, False)),
+    (("delete", "nodes", "", "", ""), (True, False, False, False, False)),
+    (("list", "pods", "", "shop", ""), (True, True, True, False, False)),
+    (("list", "pods", "", "kube-system", ""), (True, False, True, False, False)),
+    (("create", "deployments", "apps", "shop", ""), (True, True, False, False, False)),
+    (("create", "deployments", "apps", "default", ""), (True, False, False, False, False)),
+    (("get", "secrets", "", "shop", ""), (True, True, False, False, False)),
+    (("get", "secrets", "", "default", ""), (True, False, False, False, False)),
+    (("create", "pods", "", "shop", "exec"), (True, True, False, False, False)),
     (("create", "rolebindings", "rbac.authorization.k8s.io", "shop", ""), (True, False, False, False, False)),
     (("list", "roles", "rbac.authorization.k8s.io", "shop", ""), (True, False, False, False, False)),
-    (("list", "nodes", "", "", ""),                      (True,  False, True,  False, False)),
-    (("list", "namespaces", "", "", ""),                 (True,  False, True,  False, False)),
+    (("list", "nodes", "", "", ""), (True, False, True, False, False)),
+    (("list", "namespaces", "", "", ""), (True, False, True, False, False)),
     (("list", "customresourcedefinitions", "apiextensions.k8s.io", "", ""), (True, False, True, False, False)),
-    (("patch", "nodes", "", "", ""),                     (True,  False, False, False, False)),
-    (("impersonate", "users", "", "", ""),               (True,  False, False, False, False)),
+    (("patch", "nodes", "", "", ""), (True, False, False, False, False)),
+    (("impersonate", "users", "", "", ""), (True, False, False, False, False)),
     (("escalate", "clusterroles", "rbac.authorization.k8s.io", "", ""), (True, False, False, False, False)),
 ]
 SUBJECTS = ["cluster-admin", "developer:shop", "viewer", None, "other-org-cluster-admin"]
@@ -336,7 +336,7 @@ def test_each_level_gets_exactly_the_intended_verbs_and_namespaces(identity, sub
     token = subject_token(identity, subject)
     column = SUBJECTS.index(subject)
     got = {(verb, resource, group, ns, sub): identity.can(token, verb, resource, namespace=ns, group=group, subresource=sub)
-           for (verb, resource, group, ns, sub), _ in MATRIX}
+           for (verb, resource, group, ns, sub), dummy in MATRIX}
     want = {attrs: allowed[column] for attrs, allowed in MATRIX}
     assert got == want
 
@@ -373,7 +373,7 @@ def test_the_operator_level_runs_workloads_but_reads_no_secrets_and_changes_no_r
         assert time.monotonic() < deadline, "the operator bindings never took effect"
         time.sleep(0.2)
     got = {(verb, resource, group, ns, sub): identity.can(token, verb, resource, namespace=ns, group=group, subresource=sub)
-           for (verb, resource, group, ns, sub), _ in OPERATOR_MATRIX}
+           for (verb, resource, group, ns, sub), dummy in OPERATOR_MATRIX}
     assert got == dict(OPERATOR_MATRIX)
 
 
