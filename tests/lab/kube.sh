@@ -9,6 +9,9 @@
 # State lives in $LAB_DIR/kube (pki/, etcd data, logs, pid files); `down` removes it:
 #   kube.json          URL, ports, CA and admin cert paths, pinned versions (for tests)
 #   admin.kubeconfig   0600, the lab's bootstrap admin (system:masters)
+# A second control plane beside the lab's (own etcd, PKI and state in $LAB_DIR/kube-NAME), e.g. with
+# an AuthenticationConfiguration for identity tests; the default instance is never affected:
+#   LAB_KUBE_INSTANCE=NAME LAB_KUBE_PORT=PORT [LAB_KUBE_AUTHN_CONFIG=FILE] tests/lab/kube.sh up|down|status
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "$0")/../../scripts/env.sh"
@@ -21,7 +24,12 @@ COMPONENT=kube
 
 PORT="${LAB_KUBE_PORT:-16443}"
 URL="https://127.0.0.1:$PORT"
-STATE="$LAB_DIR/kube"
+INSTANCE="${LAB_KUBE_INSTANCE:-}"
+[[ -z "$INSTANCE" || "$INSTANCE" =~ ^[a-z0-9][a-z0-9-]{0,40}$ ]] || { echo "LAB_KUBE_INSTANCE=$INSTANCE: use lowercase letters, digits and '-'" >&2; exit 2; }
+STATE="$LAB_DIR/kube${INSTANCE:+-$INSTANCE}"
+# Structured authentication (apiserver.config.k8s.io); it excludes the --oidc-* flags, which are never set here.
+AUTHN_CONFIG="${LAB_KUBE_AUTHN_CONFIG:-}"
+[ -z "$AUTHN_CONFIG" ] || [ -f "$AUTHN_CONFIG" ] || { echo "LAB_KUBE_AUTHN_CONFIG=$AUTHN_CONFIG: no such file" >&2; exit 2; }
 PKI="$STATE/pki"
 START_TIMEOUT="${LAB_KUBE_START_TIMEOUT:-90}"
 # The lab inventory's service CIDR (inventories/lab netsec_cluster_cidrs); never routed, only allocated.
@@ -31,9 +39,14 @@ readyz() {  # prints the body of /readyz as the lab admin sees it
   curl -s --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$URL/readyz" 2>/dev/null || true
 }
 
+# A running instance started with another AuthenticationConfiguration (or none) is not the one asked for.
+authn_matches() {
+  if [ -n "$AUTHN_CONFIG" ]; then cmp -s "$AUTHN_CONFIG" "$STATE/authentication-config.yaml"; else [ ! -e "$STATE/authentication-config.yaml" ]; fi
+}
+
 healthy() {
   pid_alive "$STATE/etcd.pid" "$STATE" && pid_alive "$STATE/kube-apiserver.pid" "$STATE" &&
-    [ -f "$STATE/kube.json" ] && [ "$(readyz)" = ok ]
+    [ -f "$STATE/kube.json" ] && authn_matches && [ "$(readyz)" = ok ]
 }
 
 # One EC P-256 key + certificate signed by the lab CA.
@@ -71,7 +84,8 @@ print(*(s.getsockname()[1] for s in socks))'
 }
 
 write_access() {  # ETCD_CLIENT_PORT ETCD_PEER_PORT
-  local b64ca b64crt b64key
+  local b64ca b64crt b64key authn=null
+  [ -z "$AUTHN_CONFIG" ] || authn="\"$STATE/authentication-config.yaml\""
   b64ca="$(base64 -w0 "$PKI/ca.crt")" b64crt="$(base64 -w0 "$PKI/admin.crt")" b64key="$(base64 -w0 "$PKI/admin.key")"
   (
     umask 077
@@ -96,7 +110,7 @@ YAML
  "admin_cert": "$PKI/admin.crt", "admin_key": "$PKI/admin.key", "kubeconfig": "$STATE/admin.kubeconfig",
  "etcd_url": "http://127.0.0.1:$1", "etcd_client_port": $1, "etcd_peer_port": $2,
  "kubernetes_version": "$(kube_pinned_version kube-apiserver)", "etcd_version": "$(kube_pinned_version etcd)",
- "service_cidr": "$SERVICE_CIDR", "logs": {"etcd": "$STATE/etcd.log", "kube-apiserver": "$STATE/kube-apiserver.log"}}
+ "service_cidr": "$SERVICE_CIDR", "authentication_config": $authn, "logs": {"etcd": "$STATE/etcd.log", "kube-apiserver": "$STATE/kube-apiserver.log"}}
 JSON
   mv -f "$STATE/kube.json.tmp" "$STATE/kube.json"
 }
@@ -131,6 +145,12 @@ do_up() {
   chmod 700 "$STATE"
   port_busy "$PORT" && die "port $PORT is taken by a process this lab did not start"
   make_pki
+  local authn_args=()
+  if [ -n "$AUTHN_CONFIG" ]; then
+    # A copy: the apiserver reloads the file when it changes, and the caller's may change or go.
+    cp "$AUTHN_CONFIG" "$STATE/authentication-config.yaml"
+    authn_args=(--authentication-config "$STATE/authentication-config.yaml")
+  fi
   read -r etcd_client etcd_peer < <(free_ports)
   # Plain HTTP on loopback: etcd holds only lab data and only the apiserver is pointed at it.
   start_daemon "$STATE/etcd.pid" "$STATE" "$STATE/etcd.log" "$etcd" --name lab --data-dir "$STATE/etcd" \
@@ -146,7 +166,7 @@ do_up() {
     --client-ca-file "$PKI/ca.crt" --authorization-mode RBAC \
     --service-account-issuer "$URL" --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key" --service-cluster-ip-range "$SERVICE_CIDR" \
-    --endpoint-reconciler-type none
+    --endpoint-reconciler-type none "${authn_args[@]}"
   wait_ready
   write_access "$etcd_client" "$etcd_peer"
   say "up at $URL in $((SECONDS - t0))s (binaries $((t_start - t0))s, start to /readyz ok $((SECONDS - t_start))s; kubeconfig $STATE/admin.kubeconfig)"
@@ -169,8 +189,11 @@ do_status() {
 }
 
 case "${1:-status}" in
-  up) with_lock kube do_up ;;
-  down) with_lock kube do_down ;;
+  up) with_lock "kube${INSTANCE:+-$INSTANCE}" do_up ;;
+  down)
+    with_lock "kube${INSTANCE:+-$INSTANCE}" do_down
+    # Named instances are often one-off (tests name them by pid): their lock file goes with them.
+    [ -z "$INSTANCE" ] || rm -f "$LAB_DIR/.lock-kube-$INSTANCE" ;;
   status) do_status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

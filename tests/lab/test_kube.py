@@ -2,6 +2,7 @@
 versions, serving TLS from the lab CA, x509 client authentication and RBAC authorization."""
 import base64
 import ipaddress
+import json
 import os
 import pathlib
 import re
@@ -17,6 +18,7 @@ import pytest
 import requests
 from cryptography import x509
 
+from fixtures.kube import free_port
 from fixtures.lab import REPO
 
 pytestmark = pytest.mark.lab
@@ -179,3 +181,41 @@ def test_status_answers_zero_while_the_apiserver_is_ready(kube_lab):
     proc = subprocess.run([str(REPO / "tests" / "lab" / "kube.sh"), "status"], capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert pathlib.Path(kube_lab.info["kubeconfig"]).is_file()
+
+
+def test_a_second_instance_runs_with_its_authentication_config_and_restarts_for_another(tmp_path):
+    """LAB_KUBE_INSTANCE + LAB_KUBE_AUTHN_CONFIG: the file is in effect, an unchanged `up` keeps the
+    instance, another file (or none) restarts it, `down` removes its state."""
+    name = unique("test")
+    no_anonymous = tmp_path / "no-anonymous.yaml"
+    no_anonymous.write_text("apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\nanonymous: {enabled: false}\n")
+    port = str(free_port())
+    state = pathlib.Path(os.environ.get("LAB_DIR", REPO / ".lab")) / f"kube-{name}"
+
+    def kube_sh(command, config=None):
+        env = dict(os.environ, LAB_KUBE_INSTANCE=name, LAB_KUBE_PORT=port)
+        env.pop("LAB_KUBE_AUTHN_CONFIG", None)
+        if config:
+            env["LAB_KUBE_AUTHN_CONFIG"] = str(config)
+        proc = subprocess.run([str(REPO / "tests" / "lab" / "kube.sh"), command], env=env, capture_output=True, text=True, timeout=180, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    def anonymous_version_status():
+        info = json.loads((state / "kube.json").read_text())
+        return requests.get(info["url"] + "/version", verify=info["ca"], timeout=10).status_code
+
+    try:
+        kube_sh("up", no_anonymous)
+        pid = (state / "kube-apiserver.pid").read_text()
+        assert json.loads((state / "kube.json").read_text())["authentication_config"] == str(state / "authentication-config.yaml")
+        assert anonymous_version_status() == 401  # the file is in effect: anonymous requests are off
+        assert "up (already)" in kube_sh("up", no_anonymous)
+        assert (state / "kube-apiserver.pid").read_text() == pid
+        assert "up (already)" not in kube_sh("up")
+        assert json.loads((state / "kube.json").read_text())["authentication_config"] is None
+        assert anonymous_version_status() == 200  # the default again: /version is public
+    finally:
+        kube_sh("down")
+    assert not state.exists()
+    assert not (state.parent / f".lock-kube-{name}").exists()

@@ -47,19 +47,24 @@ def _cel_string(value):
 def groups_expression(project_id, groups_prefix, org_id=None):
     """CEL: the keys of the role-claim map, filtered to `org_id` if given, prefixed.
 
-    A missing claim (user without roles) gives [] rather than an evaluation error.
+    A missing claim (user without roles) gives [] rather than an evaluation error; a claim that
+    is not a map fails the evaluation (the token is refused).
     """
-    claim = _cel_string(role_claim(project_id))
-    roles = "claims[%s]" % claim
+    # Proven against kube-apiserver 1.36 (tests/lab/test_kube_identity.py): its `claims` is a lazy
+    # map(string, any) without `in` ("no such overload" for every token) whose iteration yields
+    # values, not keys, so presence is tested with an optional index (CEL optionals, 1.28+); and
+    # `any` must be made dyn() before a comprehension may range over it.
+    roles = "dyn(claims[?%s].orValue(dyn({})))" % _cel_string(role_claim(project_id))
     keys = roles
     if org_id:
         keys = "%s.filter(r, %s in %s[r])" % (roles, _cel_string(org_id), roles)
-    return "%s in claims ? %s.map(r, %s + r) : []" % (claim, keys, _cel_string(groups_prefix))
+    return "%s.map(r, %s + r)" % (keys, _cel_string(groups_prefix))
 
 
 def mfa_expression(amr_values=DEFAULT_MFA_AMR):
     allowed = "[" + ", ".join(_cel_string(v) for v in amr_values) + "]"
-    return "has(claims.amr) && claims.amr.exists(m, m in %s)" % allowed
+    # dyn(): claims.amr is typed `any` at the apiserver, which a comprehension cannot range over.
+    return "has(claims.amr) && dyn(claims.amr).exists(m, m in %s)" % allowed
 
 
 USER_VALIDATION_RULES = [

@@ -1,12 +1,17 @@
 """The AuthenticationConfiguration's CEL, evaluated by two real CEL runtimes on Zitadel tokens.
 
-cel-python (a pure-Python interpreter) and cel-expr-python (Google's cel-cpp) must agree; the
-API server runs cel-go with ``claims`` declared as map(string, dyn) and ``user`` as UserInfo.
+cel-python (a pure-Python interpreter) and cel-expr-python (Google's cel-cpp) must agree. The
+API server runs cel-go with ``claims`` as a lazy map(string, any) and ``user`` as UserInfo: `any`
+needs dyn() before a comprehension, the map has no `in` and iterates its values, so the renderer
+tests presence with an optional index. Neither runtime here parses optionals: ``portable()``
+rewrites that one form to its meaning. What the real API server accepts and does is proven in
+tests/lab/test_kube_identity.py; these tests cover the logic on many more token shapes.
 `authenticate()` below applies the configuration as the API server does: every
 claimValidationRule must be true, the mappings must evaluate (an error rejects the token),
 then every userValidationRule must be true.
 """
 import copy
+import re
 
 import celpy
 import pytest
@@ -26,6 +31,19 @@ class Rejected(Exception):
     pass
 
 
+_OPTIONAL_INDEX = re.compile(r"claims\[\?('(?:[^'\\]|\\.)*')\]\.orValue\(dyn\(\{\}\)\)")
+
+
+def portable(expression):
+    """claims[?'k'].orValue(dyn({})) -> ('k' in claims ? claims['k'] : {}): same value, no optionals."""
+    return _OPTIONAL_INDEX.sub(r"(\1 in claims ? claims[\1] : {})", expression)
+
+
+def test_portable_rewrites_the_optional_index_of_the_rendered_groups_expression():
+    expression = authn.groups_expression(PROJECT, "zitadel:", org_id=ORG)
+    assert "[?" in expression and "[?" not in portable(expression)
+
+
 class CelPython:
     name = "cel-python"
 
@@ -33,7 +51,7 @@ class CelPython:
         self.env = celpy.Environment()
 
     def eval(self, expression, variables):
-        program = self.env.program(self.env.compile(expression))
+        program = self.env.program(self.env.compile(portable(expression)))
         try:
             value = program.evaluate({k: celpy.json_to_cel(v) for k, v in variables.items()})
         except celpy.CELEvalError as exc:
@@ -51,7 +69,7 @@ class CelCpp:
         self.env = celcpp.NewEnv(variables={"claims": dyn_map, "user": dyn_map})
 
     def eval(self, expression, variables):
-        value = self.env.compile(expression).eval(data=variables)
+        value = self.env.compile(portable(expression)).eval(data=variables)
         if value.type() == celcpp.Type.ERROR:
             raise Rejected("evaluation error: %s" % (value,))
         return value.plain_value()
