@@ -26,6 +26,33 @@ def failures(samples, after):
     return [s for s in samples if s[0] >= after and not s[1]][:20]
 
 
+def watch_paths(lab, prefix, expected, timeout):
+    """Wait for the router's paths to become `expected`; (last poll before, first poll after) the change."""
+    before = time.monotonic()
+    deadline = before + timeout
+    while True:
+        now = time.monotonic()
+        if router_paths(lab, prefix) == expected:
+            return before, now
+        assert now < deadline, f"router paths for {prefix} != {expected} after {timeout}s (now {router_paths(lab, prefix)})"
+        before = now
+        time.sleep(0.01)
+
+
+def failures_beyond_rehash(samples, probe, after, change):
+    """Failed probes after `after`, less the resets of connections in flight when the path set changed.
+
+    Adding a path rehashes the router's ECMP buckets: a connection whose handshake was under way
+    through one LB when its hash moved to the other is reset by that LB (it has no socket for it).
+    That is a property of stateless ECMP, bounded to the connections open at that instant; a
+    blackhole (traffic sent to an LB that cannot serve yet) shows as timeouts, refusals or resets
+    outside that instant, and those are returned.
+    """
+    before, seen = (t - probe.t0 for t in change)
+    return [s for s in failures(samples, after)
+            if not (s[2] == "ECONNRESET" and before - 0.5 <= s[0] <= seen)]
+
+
 def health_transitions(node):
     return [line for line in (node.base / "health.log").read_text().splitlines() if "haproxy " in line]
 
@@ -89,14 +116,16 @@ def test_haproxy_death_withdraws_the_route_within_a_second_and_the_other_lb_serv
     # Back: announced again only after the rise hysteresis (20 x 100 ms), once.
     lb1.start_haproxy()
     restarted_at = probe.now()
-    wait_paths(lab_netns, anycast["ipv4"], BOTH, timeout=10)
+    change = watch_paths(lab_netns, anycast["ipv4"], BOTH, timeout=10)
     returned_after = probe.now() - restarted_at
     time.sleep(2.0)
     samples = probe.stop()
     windows = gaps(samples, after=killed_at - 0.05)
     assert windows, "killing haproxy on lb1 caused no failure at all: were its clients really hashed to it?"
     assert windows[0][1] < 1.0, windows
-    assert not gaps(samples, after=restarted_at), ("lb1's return caused failed requests", failures(samples, restarted_at))
+    lost = failures_beyond_rehash(samples, probe, restarted_at, change)
+    assert not lost, ("lb1's return caused failed requests", lost)
+    assert len(failures(samples, restarted_at)) <= 2, failures(samples, restarted_at)
     assert returned_after >= 1.5, f"route back after {returned_after:.2f}s: the rise hysteresis did not hold"
     assert router_paths(lab_netns, anycast["ipv4"]) == BOTH
     transitions = health_transitions(lb1)
@@ -130,12 +159,15 @@ def test_link_down_is_detected_by_bfd_and_the_return_is_no_blackhole(ecmp_pair, 
     time.sleep(1.0)
     up_at = probe.now()
     lb1.link("up")
-    wait_paths(lab_netns, anycast["ipv4"], BOTH, timeout=20)
+    change = watch_paths(lab_netns, anycast["ipv4"], BOTH, timeout=20)
     time.sleep(2.0)
     samples = probe.stop()
     windows = gaps(samples, after=down_at - 0.05)
     assert windows and windows[0][1] < 1.5, windows
-    assert not gaps(samples, after=up_at), ("lb1's return lost requests (blackhole)", failures(samples, up_at))
+    lost = failures_beyond_rehash(samples, probe, up_at, change)
+    assert not lost, ("lb1's return lost requests (blackhole)", lost)
+    # At most the connections open at that instant (one probe every 10 ms, each a few ms long).
+    assert len(failures(samples, up_at)) <= 2, failures(samples, up_at)
 
 
 def test_active_standby_prefers_the_primary_and_fails_over_to_the_standby(ecmp_pair, lab_netns, anycast, tmp_path):
