@@ -16,6 +16,7 @@ import uuid
 import kubernetes
 import pytest
 import requests
+import yaml
 from cryptography import x509
 
 from fixtures.kube import free_port
@@ -219,3 +220,22 @@ def test_a_second_instance_runs_with_its_authentication_config_and_restarts_for_
         kube_sh("down")
     assert not state.exists()
     assert not (state.parent / f".lock-kube-{name}").exists()
+
+
+def test_cilium_crds_are_ciliums_own_and_serve_policies(kube_lab):
+    names = kube_lab.install_cilium_crds()
+    assert {"ciliumnetworkpolicies.cilium.io", "ciliumclusterwidenetworkpolicies.cilium.io"} <= set(names), names
+    # The pinned release is the one the cilium role installs.
+    gomod = (REPO / "tests" / "lab" / "kube" / "cilium-crds" / "go.mod").read_text()
+    defaults = yaml.safe_load((REPO / "roles" / "cilium" / "defaults" / "main.yml").read_text())
+    assert f"github.com/cilium/cilium v{defaults['cilium_version']}" in gomod
+    # The structural schema rejects what Cilium rejects: a port that is not a port.
+    bad = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "bad", "namespace": "default"},
+           "spec": {"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": "http!", "protocol": "TCP"}]}]}]}}
+    resp = kube_lab.request("POST", "/apis/cilium.io/v2/namespaces/default/ciliumnetworkpolicies", identity=kube_lab.admin,
+                            params={"dryRun": "All"}, json=bad)
+    assert resp.status_code == 422, (resp.status_code, resp.text[:300])
+    good = dict(bad, spec={"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}]}]}]})
+    resp = kube_lab.request("POST", "/apis/cilium.io/v2/namespaces/default/ciliumnetworkpolicies", identity=kube_lab.admin,
+                            params={"dryRun": "All"}, json=good)
+    assert resp.status_code == 201, (resp.status_code, resp.text[:300])

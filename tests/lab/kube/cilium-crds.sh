@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Prints the directory of the Cilium CRD definitions the lab installs, as Cilium publishes them
+# (pkg/k8s/apis/cilium.io/client/crds/v2 of github.com/cilium/cilium at the version pinned in
+# cilium-crds/go.mod, content checked against its go.sum). Needs only the Go module proxy.
+#   tests/lab/kube/cilium-crds.sh
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "$0")/../../../scripts/env.sh"
+# shellcheck source=tests/lab/kube/lib.sh
+. "$REPO/tests/lab/kube/lib.sh"
+go_setup
+dir="$(cd "$KUBE_LAB/cilium-crds" && go mod download -json github.com/cilium/cilium |
+  python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(d["Error"]) if d.get("Error") else print(d["Dir"])')"
+crds="$dir/pkg/k8s/apis/cilium.io/client/crds/v2"
+[ -f "$crds/ciliumnetworkpolicies.yaml" ] || kube_die "no CRD definitions under $crds"
+echo "$crds"
