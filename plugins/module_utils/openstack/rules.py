@@ -99,12 +99,14 @@ def _int_or_none(value, field, what):
     return number
 
 
-def normalize_ports(protocol, raw_min, raw_max, field_min, field_max):
+def normalize_ports(protocol, raw_min, raw_max, field_min, field_max, written=None):
     """-> (port_range_min, port_range_max) in Neutron's canonical form.
 
     Ports protocols: 1-65535, max defaults to min, the full range is None/None.
     ICMP: min is the type, max the code (0-255 each; a code needs a type).
     Others: no ports at all.
+    written: the `port` value when the user wrote `port:` (field_min and field_max are then
+    both that key), so that errors quote what was written rather than the keys it became.
     """
     low = _int_or_none(raw_min, field_min, "a port number")
     high = _int_or_none(raw_max, field_max, "a port number")
@@ -119,6 +121,8 @@ def normalize_ports(protocol, raw_min, raw_max, field_min, field_max):
             if value < 1 or value > 65535:
                 raise NetsecError("%d is not a port (1-65535)" % value, field=fld)
         if low > high:
+            if written is not None:
+                raise NetsecError("%r runs from high to low" % (written,), field=field_min, fix="write %d-%d" % (high, low))
             raise NetsecError("%d is above port_range_max %d" % (low, high), field=field_min, fix="swap them")
         if (low, high) == (1, 65535):
             return None, None  # Neutron stores the full range as None/None
@@ -195,12 +199,13 @@ def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
                           fix="name one of %s, or give remote_group_id for a group managed elsewhere"
                               % (", ".join(sorted(group_names)) or "(none)"))
 
-    ether_raw = raw.get("ethertype", raw.get("ether_type"))
-    ethertype = _ethertype(ether_raw, field_path(field, "ethertype")) if ether_raw else None
+    ether_key = "ether_type" if "ethertype" not in raw and "ether_type" in raw else "ethertype"
+    ether_raw = raw.get(ether_key)
+    ethertype = _ethertype(ether_raw, field_path(field, ether_key)) if ether_raw else None
     if prefix is not None:
         derived = "IPv%d" % ipaddress.ip_network(prefix).version
         if ethertype and ethertype != derived:
-            raise NetsecError("%s contradicts remote_ip_prefix %s" % (ethertype, prefix), field=field_path(field, "ethertype"),
+            raise NetsecError("%s contradicts remote_ip_prefix %s" % (ethertype, prefix), field=field_path(field, ether_key),
                               fix="drop ethertype: it follows from the CIDR")
         ethertype = derived
     ethertype = ethertype or default_ethertype
@@ -213,12 +218,15 @@ def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
                           field=field_path(field, "protocol"), fix="use icmp for IPv4 or set ethertype IPv6")
 
     raw_min, raw_max = raw.get("port_range_min"), raw.get("port_range_max")
+    field_min, field_max, written = field_path(field, "port_range_min"), field_path(field, "port_range_max"), None
     if raw.get("port") is not None:
         if raw_min is not None or raw_max is not None:
             raise NetsecError("port and port_range_min/max are mutually exclusive", field=field_path(field, "port"))
         raw_min, raw_max = _split_port(raw.get("port"), field_path(field, "port"))
-    low, high = normalize_ports(protocol, raw_min, raw_max,
-                                field_path(field, "port_range_min"), field_path(field, "port_range_max"))
+        # Errors name the key the user wrote: `port`, not the two keys it is split into.
+        field_min = field_max = field_path(field, "port")
+        written = raw.get("port")
+    low, high = normalize_ports(protocol, raw_min, raw_max, field_min, field_max, written)
     description = raw.get("description")
     return Rule(direction, ethertype, protocol, low, high, prefix, remote_group, remote_group_id, None,
                 "" if description is None else str(description))
