@@ -609,6 +609,43 @@ def check_remote_groups(groups):
                                   fix="drop the rule or keep the group")
 
 
+def external_remote_ids(desired_groups, live_groups):
+    """Ids given as remote_group_id that are not groups of this environment: to be looked up."""
+    env_ids = set(g["id"] for g in live_groups.values())
+    return sorted(set(rule.remote_group_id for group in desired_groups for rule in group.rules
+                      if rule.remote_group_id and rule.remote_group_id not in env_ids))
+
+
+def resolve_remote_ids(desired_groups, live_groups, existing_ids):
+    """Every remote_group_id checked before the first write -> desired groups in which an id
+    of a group of this environment is that group's NAME (live rules name them so: compared
+    by id, one rule would be created again every run and Neutron answer 409).
+
+    live_groups: {name: API dict} of the environment; existing_ids: the other ids Neutron has.
+    """
+    env_by_id = dict((g["id"], name) for name, g in live_groups.items())
+    absent = set(g.name for g in desired_groups if g.state == "absent")
+    out = []
+    for group in desired_groups:
+        rules = []
+        for j, rule in enumerate(group.rules):
+            rid = rule.remote_group_id
+            if rid and rid in env_by_id:
+                name = env_by_id[rid]
+                if name in absent:
+                    raise NetsecError("%s is the id of %r, which is to be deleted (state absent)" % (rid, name),
+                                      field=field_path(group.rule_field(j), "remote_group_id"),
+                                      fix="drop the rule or keep the group")
+                rule = rule._replace(remote_group=name, remote_group_id=None)
+            elif rid and rid not in existing_ids:
+                raise NetsecError("no security group has the id %s" % rid,
+                                  field=field_path(group.rule_field(j), "remote_group_id"),
+                                  fix="check the id, or name a group of this environment with remote_group")
+            rules.append(rule)
+        out.append(group._replace(rules=rules))
+    return out
+
+
 # --- the lint's view of a rule (desired and live alike) ------------------------------------
 
 def lint_remote(rule):

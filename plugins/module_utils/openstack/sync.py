@@ -56,6 +56,9 @@ class Sync(object):
                                   % (len(groups), name, ", ".join(sorted(g["id"] for g in groups))),
                                   field="security_groups", fix="delete or rename the extra ones; names must be unique")
         self.live = dict((name, groups[0]) for name, groups in found.items())
+        # Every remote_group_id resolved before the first write (a bad one failed with 404 mid-run).
+        external = R.external_remote_ids(self.desired, self.live)
+        self.desired = R.resolve_remote_ids(self.desired, self.live, self.client.existing_group_ids(external))
         new_rules = []
         if any(g.state == "present" and g.name not in self.live for g in self.desired):
             new_rules = self.client.default_rules()
