@@ -401,6 +401,24 @@ def test_unknown_remote_group_id_fails_before_any_write(neutron, prefix, tmp_pat
     assert "state absent" in result["msg"] and set(counts) == {"GET"}
 
 
+def test_check_mode_and_real_run_report_alike_when_a_group_is_updated_and_another_created(neutron, prefix, tmp_path):
+    # Issue 18, defect 3: the plan redone after creating groups had forgotten the PUT it had just sent.
+    groups = two_groups(prefix)
+    run(tmp_path, {"cloud": cloud(), "security_groups": groups})
+    groups[0]["description"] = "control plane, renamed"
+    groups.append({"name": prefix + "lb", "rules": [{"protocol": "tcp", "port": 443, "remote_ip_prefix": "198.51.100.0/24"}]})
+    args = {"cloud": cloud(), "security_groups": groups}
+    predicted = run(tmp_path, args, "--check", "--diff")
+    real = run(tmp_path, args, "--diff")
+    assert real.get("failed") is not True, real.get("msg")
+    by_name = dict((g["name"], g) for g in real["security_groups"])
+    assert by_name[prefix + "cp"]["changed"] is True and by_name[prefix + "cp"]["updated"] == ["description"]
+    assert [dict(g, id=None) for g in predicted["security_groups"]] == [dict(g, id=None) for g in real["security_groups"]]
+    assert predicted["diff"] == real["diff"]
+    assert [d["before_header"] for d in real["diff"]] == ["security group %scp" % prefix, "security group %slb" % prefix]
+    assert neutron.groups(prefix)[prefix + "cp"]["description"] == "control plane, renamed"
+
+
 def test_port_errors_name_the_key_that_was_written(neutron, prefix, tmp_path):
     # Issue 18, defect 4: `port:` errors named port_range_min, a key the user never wrote.
     cases = [

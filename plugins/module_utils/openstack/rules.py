@@ -408,6 +408,13 @@ class GroupPlan(object):
     def deletions(self):
         return self.to_delete + self.duplicates
 
+    def adopt_rules(self, other):
+        """Take the rule plan (and id) of `other`, a plan of this group made after it was created;
+        what was decided about the group itself (created, updated, tags) stays."""
+        self.id = other.id
+        for attr in ("to_create", "to_delete", "duplicates", "protected", "keep", "before", "after"):
+            setattr(self, attr, getattr(other, attr))
+
 
 class Plan(object):
     def __init__(self, groups):
