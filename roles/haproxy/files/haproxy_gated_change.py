@@ -7,7 +7,7 @@
 #
 # SPEC: {"config": live haproxy.cfg, "candidate": the new file, "master_socket": ...,
 #        "runtime_socket": ..., "checks": [{"url": "https://ADDR:443/", "host": "app.example",
-#        "cafile": null, "expect": [200]}], "backends": ["route_app"], "timeout": 10}
+#        "cafile": null, "expect": [200], "timeout": 1.0}], "backends": ["route_app"], "timeout": 10}
 # validate (haproxy -c) -> swap (atomic rename, previous kept) -> reload (master CLI) ->
 # health (each check through the service address, and the runtime API: every named backend
 # has a server UP) -> keep, or put the previous file back, reload, and exit 1 naming the check
@@ -68,7 +68,9 @@ def reload(master, timeout):
 
 
 def http_check(check):
-    """(ok, what was seen) for one request through the service address."""
+    """(ok, what was seen) for one request through the service address. A reply slower than
+    check_timeout (default 1 s) is a failure: clients of a broken backend wait that long too."""
+    wait = check.get("timeout", 1.0)
     url = urllib.parse.urlsplit(check["url"])
     host = check.get("host") or url.hostname
     try:
@@ -77,11 +79,11 @@ def http_check(check):
             if not check.get("cafile"):
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
-            raw = socket.create_connection((url.hostname, url.port or 443), timeout=3)
-            conn = http.client.HTTPSConnection(url.hostname, url.port or 443, context=ctx, timeout=3)
+            raw = socket.create_connection((url.hostname, url.port or 443), timeout=wait)
+            conn = http.client.HTTPSConnection(url.hostname, url.port or 443, context=ctx, timeout=wait)
             conn.sock = ctx.wrap_socket(raw, server_hostname=host)
         else:
-            conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=3)
+            conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=wait)
         conn.request("GET", url.path or "/", headers={"Host": host, "Connection": "close"})
         status = conn.getresponse().status
         conn.close()
