@@ -64,6 +64,44 @@ type item struct {
 type request struct {
 	Modes []string `json:"modes"`
 	Items []item   `json:"items"`
+	// SkipUnregistered drops (and lists) documents whose kind this release does not know, for a
+	// pre-release that lacks kinds the collection targets; everything else is still checked.
+	SkipUnregistered bool `json:"skip_unregistered"`
+}
+
+var skipUnregistered bool
+
+// load is configloader.NewFromBytes, or with skipUnregistered the same on the documents whose
+// kind is registered (documents are split on `---` lines, as the collection writes them).
+func load(text string, opts ...configloader.Opt) (coreconfig.Provider, []string, error) {
+	cfg, err := configloader.NewFromBytes([]byte(text), opts...)
+	if err == nil || !skipUnregistered || !strings.Contains(err.Error(), "not registered") {
+		return cfg, nil, err
+	}
+
+	var kept, dropped []string
+
+	for _, doc := range strings.Split("\n"+text, "\n---\n") {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+
+		if _, derr := configloader.NewFromBytes([]byte(doc), opts...); derr != nil && strings.Contains(derr.Error(), "not registered") {
+			dropped = append(dropped, derr.Error())
+
+			continue
+		}
+
+		kept = append(kept, doc)
+	}
+
+	if len(kept) == 0 {
+		return nil, dropped, err
+	}
+
+	cfg, err = configloader.NewFromBytes([]byte(strings.Join(kept, "\n---\n")), opts...)
+
+	return cfg, dropped, err
 }
 
 type modeResult struct {
@@ -83,6 +121,7 @@ type itemResult struct {
 	ID        string                `json:"id"`
 	Documents []string              `json:"documents,omitempty"`
 	LoadError string                `json:"load_error,omitempty"`
+	Skipped   []string              `json:"unregistered,omitempty"`
 	Modes     map[string]modeResult `json:"modes,omitempty"`
 	Patch     *patchResult          `json:"patch,omitempty"`
 }
@@ -144,7 +183,9 @@ func canonical(docs []config.Document) (map[string]string, []string, error) {
 }
 
 func validate(text string, modes []string, res *itemResult) {
-	cfg, err := configloader.NewFromBytes([]byte(text))
+	cfg, skipped, err := load(text)
+	res.Skipped = skipped
+
 	if err != nil {
 		res.LoadError = err.Error()
 
@@ -212,13 +253,24 @@ func json6902On(cfg coreconfig.Provider, p jsonpatch.Patch, target *document) (c
 }
 
 func applyPatches(it item) (coreconfig.Provider, error) {
-	cfg, err := configloader.NewFromBytes([]byte(*it.Base))
+	cfg, _, err := load(*it.Base)
 	if err != nil {
 		return nil, fmt.Errorf("base: %w", err)
 	}
 
 	for i, p := range it.Patches {
-		loaded, err := configpatcher.LoadPatch([]byte(p.Patch))
+		var loaded configpatcher.Patch
+
+		if p.Type == "strategic" {
+			// configpatcher.LoadPatch's first step, through load (unregistered kinds).
+			var strategic coreconfig.Provider
+			if strategic, _, err = load(p.Patch, configloader.WithAllowPatchDelete()); err == nil {
+				loaded = configpatcher.NewStrategicMergePatch(strategic)
+			}
+		} else {
+			loaded, err = configpatcher.LoadPatch([]byte(p.Patch))
+		}
+
 		if err != nil {
 			return nil, fmt.Errorf("patches[%d]: %w", i, err)
 		}
@@ -273,7 +325,7 @@ func crossCheck(it item) *patchResult {
 		return res
 	}
 
-	expected, err := configloader.NewFromBytes([]byte(*it.Expected))
+	expected, _, err := load(*it.Expected)
 	if err != nil {
 		res.Error = "expected: " + err.Error()
 
@@ -340,6 +392,8 @@ func main() {
 		Talos string       `json:"talos"`
 		Items []itemResult `json:"items"`
 	}{Talos: version(), Items: []itemResult{}}
+
+	skipUnregistered = req.SkipUnregistered
 
 	for _, it := range req.Items {
 		res := itemResult{ID: it.ID}
