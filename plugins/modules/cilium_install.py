@@ -101,6 +101,8 @@ options:
     description:
       - How Hubble certificates are generated. C(cronJob) keeps renders stable; C(helm)
         generates new certificates on every render.
+      - C(certmanager) needs the issuer in O(extra_values) (C(hubble.tls.auto.certManagerIssuerRef) with a C(name));
+        without it the Cilium chart refuses to render, so the module refuses first.
     type: str
     choices: [helm, cronJob, certmanager]
     default: cronJob

@@ -201,6 +201,14 @@ def refusals(profile, values):
     if spec is not None and profile["hubble"] and not spec["cni"]["hubble"]:
         problems.append(NetsecError("hubble is on but the port model has cni.hubble false", field="cluster.cni.hubble",
                                     fix="set cluster.cni.hubble: true, or hubble: false"))
+    issuer = get_path(values, "hubble.tls.auto.certManagerIssuerRef")
+    if profile["hubble"] and profile["hubble_tls_method"] == "certmanager" and not (isinstance(issuer, dict) and issuer.get("name")):
+        # The chart's validate.yaml fails the render without it (found by rendering the real chart).
+        problems.append(NetsecError(
+            "hubble_tls_method certmanager needs the cert-manager issuer that signs Hubble's certificates "
+            "(extra_values.hubble.tls.auto.certManagerIssuerRef is not set)", field="hubble_tls_method",
+            fix="set extra_values.hubble.tls.auto.certManagerIssuerRef to {group: cert-manager.io, kind: ClusterIssuer, name: <issuer>}, "
+                "or use hubble_tls_method: cronJob"))
     if profile["host_firewall"] == "enforce" and not profile["host_firewall_skip_audit"]:
         current = profile["current_values"]
         audited = (current is not None and get_path(current, "hostFirewall.enabled") is True) or profile["host_firewall_deployed"] is True

@@ -92,6 +92,15 @@ def test_node_encryption_asked_for_with_ipsec_is_refused_but_default_is_not():
     assert ipsec["refusals"] == [] and "nodeEncryption" not in ipsec["values"]["encryption"]
 
 
+def test_certmanager_hubble_tls_needs_an_issuer_the_chart_would_otherwise_refuse():
+    problem = refused(hubble_tls_method="certmanager")[0]
+    assert problem.field == "hubble_tls_method" and "certManagerIssuerRef" in problem.fix
+    assert refused(hubble_tls_method="certmanager", extra_values={"hubble": {"tls": {"auto": {"certManagerIssuerRef": {}}}}})
+    issuer = {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "netsec-ca"}
+    assert compute(hubble_tls_method="certmanager", extra_values={"hubble": {"tls": {"auto": {"certManagerIssuerRef": issuer}}}})["refusals"] == []
+    assert compute(hubble_tls_method="certmanager", hubble=False)["refusals"] == []
+
+
 def test_extra_values_may_add_but_not_override_the_profile():
     ok = compute(extra_values={"operator": {"replicas": 2}, "hubble": {"metrics": {"enabled": ["drop"]}}})
     assert ok["refusals"] == [] and ok["values"]["operator"] == {"replicas": 2}
