@@ -129,9 +129,14 @@ def assert_security_profile(objects, opts):
             assert (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]) == ("localhost", "7445"), container["name"]
         assert config["cgroup-root"] == "/sys/fs/cgroup"
         # Talos refuses workloads that load kernel modules: no container may ask for it.
+        privileged = []
         for name, container in containers(objects):
             caps = ((container.get("securityContext") or {}).get("capabilities") or {}).get("add") or []
             assert "SYS_MODULE" not in caps, name
+            if (container.get("securityContext") or {}).get("privileged"):
+                privileged.append(name)
+        # The one privileged container is the chart's bpffs mount; any other is a change to review.
+        assert privileged == ["DaemonSet/cilium/mount-bpf-fs"]
     # A mesh's own CNI plugin chains after Cilium, and its proxies must see the real service addresses.
     mesh = opts["mesh"] != "none"
     assert (config.get("cni-exclusive"), config.get("bpf-lb-sock-hostns-only")) == (("false", "true") if mesh else ("true", None))
@@ -225,3 +230,27 @@ def test_certmanager_without_an_issuer_is_refused_by_the_module_because_the_char
     with pytest.raises(NetsecError) as err:
         cilium_install.plan(params)
     assert err.value.field == "hubble_tls_method" and "certManagerIssuerRef" in err.value.fix
+
+
+@pytest.mark.lab
+def test_the_rendered_manifests_are_accepted_by_the_real_apiserver_in_a_server_side_dry_run(cilium_upstream, cilium_apiserver, environments):
+    cases = dict(("environment " + name, environments[name]["manifest"]) for name in ENVIRONMENTS)
+    for profile in sorted(PROFILES):
+        cases["profile " + profile] = cilium_upstream.template(profile_values(**PROFILES[profile]))
+    for case, objects in sorted(cases.items()):
+        # cert-manager's CRDs are not installed: its Certificates are checked by the chart assertions only.
+        applied = [o for o in objects if not o["apiVersion"].startswith("cert-manager.io/")]
+        rc, out = cilium_upstream.dry_run(cilium_apiserver, applied)
+        assert rc == 0, "%s:\n%s" % (case, out[-3000:])
+        assert out.count("serverside-applied (server dry run)") == len(applied), case
+    # A dry run stores nothing.
+    assert cilium_apiserver.admin_request("GET", "/apis/apps/v1/namespaces/kube-system/daemonsets")["items"] == []
+    assert cilium_apiserver.admin_request("GET", "/api/v1/namespaces/kube-system/configmaps",
+                                          params={"labelSelector": "app.kubernetes.io/part-of=cilium"})["items"] == []
+
+
+@pytest.mark.lab
+def test_the_labs_default_apiserver_refuses_the_privileged_bpffs_mount_which_is_why_the_dry_run_admits_privileged(cilium_upstream, kube_lab):
+    agent = find(cilium_upstream.template(profile_values()), "DaemonSet", "cilium")
+    rc, out = cilium_upstream.dry_run(kube_lab, [agent])
+    assert rc != 0 and "initContainers[2].securityContext.privileged: Forbidden: disallowed by cluster policy" in out

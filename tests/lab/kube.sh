@@ -12,6 +12,8 @@
 # A second control plane beside the lab's (own etcd, PKI and state in $LAB_DIR/kube-NAME), e.g. with
 # an AuthenticationConfiguration for identity tests; the default instance is never affected:
 #   LAB_KUBE_INSTANCE=NAME LAB_KUBE_PORT=PORT [LAB_KUBE_AUTHN_CONFIG=FILE] tests/lab/kube.sh up|down|status
+# LAB_KUBE_ALLOW_PRIVILEGED=true admits privileged containers (--allow-privileged, as Talos' apiserver runs),
+# e.g. for a dry run of the Cilium chart; the default, false, is the apiserver's own.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "$0")/../../scripts/env.sh"
@@ -30,6 +32,8 @@ STATE="$LAB_DIR/kube${INSTANCE:+-$INSTANCE}"
 # Structured authentication (apiserver.config.k8s.io); it excludes the --oidc-* flags, which are never set here.
 AUTHN_CONFIG="${LAB_KUBE_AUTHN_CONFIG:-}"
 [ -z "$AUTHN_CONFIG" ] || [ -f "$AUTHN_CONFIG" ] || { echo "LAB_KUBE_AUTHN_CONFIG=$AUTHN_CONFIG: no such file" >&2; exit 2; }
+ALLOW_PRIVILEGED="${LAB_KUBE_ALLOW_PRIVILEGED:-false}"
+[[ "$ALLOW_PRIVILEGED" =~ ^(true|false)$ ]] || { echo "LAB_KUBE_ALLOW_PRIVILEGED=$ALLOW_PRIVILEGED: use true or false" >&2; exit 2; }
 PKI="$STATE/pki"
 START_TIMEOUT="${LAB_KUBE_START_TIMEOUT:-90}"
 # The lab inventory's service CIDR (inventories/lab netsec_cluster_cidrs); never routed, only allocated.
@@ -46,7 +50,8 @@ authn_matches() {
 
 healthy() {
   pid_alive "$STATE/etcd.pid" "$STATE" && pid_alive "$STATE/kube-apiserver.pid" "$STATE" &&
-    [ -f "$STATE/kube.json" ] && authn_matches && [ "$(readyz)" = ok ]
+    [ -f "$STATE/kube.json" ] && authn_matches && [ "$(cat "$STATE/allow-privileged" 2>/dev/null || echo false)" = "$ALLOW_PRIVILEGED" ] &&
+    [ "$(readyz)" = ok ]
 }
 
 # One EC P-256 key + certificate signed by the lab CA.
@@ -151,6 +156,7 @@ do_up() {
     cp "$AUTHN_CONFIG" "$STATE/authentication-config.yaml"
     authn_args=(--authentication-config "$STATE/authentication-config.yaml")
   fi
+  echo "$ALLOW_PRIVILEGED" >"$STATE/allow-privileged"
   read -r etcd_client etcd_peer < <(free_ports)
   # Plain HTTP on loopback: etcd holds only lab data and only the apiserver is pointed at it.
   start_daemon "$STATE/etcd.pid" "$STATE" "$STATE/etcd.log" "$etcd" --name lab --data-dir "$STATE/etcd" \
@@ -166,7 +172,7 @@ do_up() {
     --client-ca-file "$PKI/ca.crt" --authorization-mode RBAC \
     --service-account-issuer "$URL" --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key" --service-cluster-ip-range "$SERVICE_CIDR" \
-    --endpoint-reconciler-type none "${authn_args[@]}"
+    --endpoint-reconciler-type none --allow-privileged="$ALLOW_PRIVILEGED" "${authn_args[@]}"
   wait_ready
   write_access "$etcd_client" "$etcd_peer"
   say "up at $URL in $((SECONDS - t0))s (binaries $((t_start - t0))s, start to /readyz ok $((SECONDS - t_start))s; kubeconfig $STATE/admin.kubeconfig)"
