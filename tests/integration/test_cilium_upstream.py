@@ -16,6 +16,7 @@ server-side dry-run against Cilium's own CRDs.
 import copy
 
 import pytest
+import yaml
 
 from fixtures import netpol as N
 from fixtures.cilium import LAB_ADDRESS_BOOK, LAB_CLUSTER
@@ -254,3 +255,104 @@ def test_the_labs_default_apiserver_refuses_the_privileged_bpffs_mount_which_is_
     agent = find(cilium_upstream.template(profile_values()), "DaemonSet", "cilium")
     rc, out = cilium_upstream.dry_run(kube_lab, [agent])
     assert rc != 0 and "initContainers[2].securityContext.privileged: Forbidden: disallowed by cluster policy" in out
+
+
+
+# --- part 3: the policies --------------------------------------------------------------------------
+
+# Baseline variants beside the environments' (the module's own pure function, as cilium_baseline_policies calls it).
+BASELINE_VARIANTS = {
+    "hubble-ui": {"hubble_ui": True},
+    "no-hubble": {"hubble": False},
+    "mesh-istio-ambient": {"mesh": "istio-ambient", "mesh_namespaces": ["shop"]},
+    "mesh-linkerd": {"mesh": "linkerd", "mesh_namespaces": ["shop"]},
+}
+# Every Cilium form the namespace_policies role emits: FQDN (name and pattern, with the DNS-visibility
+# policy), an entity, L7 HTTP rules, a port range.
+DECLARATION = copy.deepcopy(N.SHOP)
+DECLARATION["paths"][1]["http"] = [{"method": "GET", "path": "/api/.*"}, {"method": "POST", "path": "/cart"}]
+DECLARATION["paths"] += [
+    {"from": {"namespace": "shop", "pods": {"app": "db"}}, "to": {"fqdn": "*.backup.example.com"}, "ports": [{"port": 443}]},
+    {"from": {"namespace": "shop", "pods": {"app": "web"}}, "to": {"entity": "kube-apiserver"}, "ports": [{"port": 6443, "end_port": 6444}]},
+]
+
+
+@pytest.fixture(scope="module")
+def emitted_policies(tmp_path_factory, environments):
+    """source -> (cluster name the agent parses with, [every CNP/CCNP the collection emits for it])."""
+    out = {}
+    for name in ENVIRONMENTS:
+        rendered = environments[name]
+        cluster_name = find(rendered["manifest"], "ConfigMap", "cilium-config")["data"]["cluster-name"]
+        namespace_cnps = [o for o in rendered["namespace_objects"] if o["kind"] == "CiliumNetworkPolicy"]
+        out["environment " + name] = (cluster_name, rendered["policies"] + namespace_cnps)
+    for variant, options in sorted(BASELINE_VARIANTS.items()):
+        out["baseline " + variant] = ("default", cpol.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, **options))
+    tmp = tmp_path_factory.mktemp("declaration")
+    variables = dict(("namespace_policies_%s" % k, v) for k, v in DECLARATION.items())
+    variables.update(namespace_policies_render_dir=str(tmp / "gitops"), namespace_policies_report_dir="")
+    rc, dummy_tasks, proc = N.run_playbook(tmp, [{"hosts": "localhost", "gather_facts": False, "roles": ["safespring.netsec.namespace_policies"]}],
+                                           variables)
+    assert rc == 0, proc.stdout[-3000:]
+    cnps = [yaml.safe_load(p.read_text()) for p in sorted((tmp / "gitops").glob("ciliumnetworkpolicy-*.yaml"))]
+    out["namespace policies declaration"] = ("default", cnps)
+    return out
+
+
+def test_every_policy_the_collection_emits_is_parsed_and_sanitised_by_cilium(cilium_upstream, emitted_policies):
+    kinds = set()
+    for source, (cluster_name, objects) in sorted(emitted_policies.items()):
+        assert objects, source
+        verdict = cilium_upstream.policy_check(objects, cluster_name)
+        assert [(r["kind"], r["name"], r["errors"]) for r in verdict["results"] if r["errors"]] == [], source
+        assert len(verdict["results"]) == len(objects) and all(r["rules"] >= 1 for r in verdict["results"]), source
+        kinds |= set(r["kind"] for r in verdict["results"])
+    assert kinds == {"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"}
+    # The Cilium forms of the namespace policies are all there.
+    specs = [o["spec"] for o in emitted_policies["namespace policies declaration"][1]]
+    text = yaml.safe_dump(specs)
+    for form in ("toFQDNs", "matchPattern", "toEntities", "http:", "endPort", "dns:"):
+        assert form in text, form
+
+
+@pytest.mark.lab
+def test_every_policy_the_collection_emits_is_accepted_by_ciliums_crds_in_a_server_side_dry_run(cilium_upstream, cilium_apiserver,
+                                                                                                emitted_policies):
+    for source, (dummy_cluster_name, objects) in sorted(emitted_policies.items()):
+        rc, out = cilium_upstream.dry_run(cilium_apiserver, objects)
+        assert rc == 0, "%s:\n%s" % (source, out[-3000:])
+        assert out.count("serverside-applied (server dry run)") == len(objects), source
+    assert cilium_apiserver.admin_request("GET", "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies")["items"] == []
+
+
+def invalid_port_cnp(port):
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "bad-port", "namespace": "shop"},
+            "spec": {"endpointSelector": {}, "ingress": [{"fromEntities": ["cluster"], "toPorts": [{"ports": [{"port": port, "protocol": "TCP"}]}]}]}}
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("port", ["-1", "+80"])
+def test_a_cnp_with_an_invalid_port_fails_ciliums_parser_and_the_crd(cilium_upstream, cilium_apiserver, port):
+    bad = invalid_port_cnp(port)
+    verdict = cilium_upstream.policy_check([bad])
+    assert verdict["ok"] is False and "unable to parse port" in verdict["results"][0]["errors"][0], verdict
+    rc, out = cilium_upstream.dry_run(cilium_apiserver, [bad])
+    assert rc != 0 and 'The CiliumNetworkPolicy "bad-port" is invalid' in out and "spec.ingress[0].toPorts[0].ports[0].port" in out, out
+    # The same object with a valid port passes both: the port is what failed.
+    good = invalid_port_cnp("7000")
+    assert cilium_upstream.policy_check([good])["ok"] is True
+    assert cilium_upstream.dry_run(cilium_apiserver, [good])[0] == 0
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("port", ["70000", "80_http", "7000-7100"])
+def test_a_port_the_crd_admits_but_cilium_refuses_is_refused_by_the_collection_first(cilium_upstream, cilium_apiserver, port):
+    bad = invalid_port_cnp(port)
+    verdict = cilium_upstream.policy_check([bad])
+    assert verdict["ok"] is False and "unable to parse port" in verdict["results"][0]["errors"][0], verdict
+    # The CRD's port pattern is anchored at one end only: the apiserver stores what the agent will refuse.
+    rc, out = cilium_upstream.dry_run(cilium_apiserver, [bad])
+    assert rc == 0, out
+    with pytest.raises(NetsecError) as err:
+        cpol.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, extra_policies=[bad], extra_field="cilium_extra_policies")
+    assert err.value.field == "cilium_extra_policies[0].spec.ingress[0].toPorts[0].ports[0].port"

@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
@@ -157,6 +158,39 @@ def address_fields(address_book, field="address_book"):
     return out
 
 
+# Cilium's agent (pkg/policy/api PortProtocol.sanitize, 1.18) takes a port as an IANA service name or a
+# number that fits 16 bits. The CRD's pattern is not anchored at both ends, so the apiserver admits
+# "70000" and the agent then refuses the whole policy (found by cilium-policy-check).
+_SVC_NAME = re.compile(r"^([a-zA-Z0-9]-?)*[a-zA-Z](-?[a-zA-Z0-9])*$")
+_RULE_LISTS = ("ingress", "ingressDeny", "egress", "egressDeny")
+
+
+def _port_ok(port):
+    text = str(port)
+    if 0 < len(text) <= 15 and _SVC_NAME.match(text):
+        return True
+    return text.isdigit() and int(text) <= 65535
+
+
+def refuse_bad_ports(policies, fields):
+    """NetsecError naming the first toPorts port Cilium's agent would refuse (policies[i] is named fields[i])."""
+    for obj, base in zip(policies, fields):
+        if base is None or not isinstance(obj, dict):
+            continue
+        specs = [("spec", obj.get("spec"))] + [(field_path("specs", i), s) for i, s in enumerate(obj.get("specs") or [])]
+        for spec_field, spec in specs:
+            for key in _RULE_LISTS:
+                for r_idx, rule in enumerate((spec or {}).get(key) or []):
+                    for t_idx, to_ports in enumerate((rule or {}).get("toPorts") or []):
+                        for p_idx, entry in enumerate((to_ports or {}).get("ports") or []):
+                            port = (entry or {}).get("port")
+                            if port is not None and not _port_ok(port):
+                                raise NetsecError(
+                                    "%r is not a port Cilium accepts (the CRD schema admits it, the agent refuses the policy)" % (port,),
+                                    field="%s.%s.%s[%d].toPorts[%d].ports[%d].port" % (base, spec_field, key, r_idx, t_idx, p_idx),
+                                    fix="give a port number 0-65535 or a port name (1-15 letters, digits and '-', at least one letter)")
+
+
 def baseline(spec, address_book, hubble=True, hubble_relay=True, hubble_ui=False, mesh="none", mesh_namespaces=(),
              field="address_book", waivers=None, waivers_field="waivers", extra_policies=(), extra_field="extra_policies"):
     """All baseline policies, in a stable order (host policies, kube-system, mesh), after the
@@ -171,6 +205,7 @@ def baseline(spec, address_book, hubble=True, hubble_relay=True, hubble_ui=False
     out += mesh_mod.cluster_policies(mesh, list(mesh_namespaces or []))
     extra = list(extra_policies or [])
     fields = [None] * len(out) + [field_path(extra_field, i) for i in range(len(extra))]
+    refuse_bad_ports(out + extra, [field_path("policies", i) for i in range(len(out))] + fields[len(out):])
     exposure.refuse_exposure(out + extra, waivers, field="policies", waivers_field=waivers_field, fields=fields,
                              source_fields=address_fields(address_book, field))
     return out

@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/cilium/cilium/pkg/defaults"
+	"github.com/cilium/cilium/pkg/fqdn/re"
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
@@ -125,6 +127,11 @@ func main() {
 	clusterName := flag.String("cluster-name", "default", "the cluster name Cilium's parser is given (cluster.name)")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The agent sets up the FQDN regex cache at start; without it every toFQDNs/DNS rule fails to sanitise.
+	if err := re.InitRegexCompileLRU(logger, defaults.FQDNRegexCompileLRUSize); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	results := []result{}
 	sources := flag.Args()
 	if len(sources) == 0 {

@@ -128,3 +128,23 @@ def test_hubble_relay_pods_reach_every_nodes_hubble_server():
     pols = by_name(policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK))
     for name in ("netsec-host-control-plane", "netsec-host-worker"):
         assert admitted(pols[name])[("tcp", 4244)] == {"entity:host", "entity:remote-node", "pod:hubble-relay"}
+
+
+def extra_with_port(port, where="ingress"):
+    rule = {"toPorts": [{"ports": [{"port": port, "protocol": "TCP"}]}]}
+    rule["fromEntities" if where.startswith("ingress") else "toEntities"] = ["cluster"]
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "x", "namespace": "shop"},
+            "spec": {"endpointSelector": {}, where: [rule]}}
+
+
+@pytest.mark.parametrize("port", ["70000", "80_http", "7000-7100", "-1", "", "a-very-long-port-name"])
+def test_an_extra_policy_port_ciliums_agent_would_refuse_is_refused_naming_it(port):
+    with pytest.raises(NetsecError) as err:
+        policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, extra_policies=[extra_with_port(port, "egressDeny")], extra_field="cilium_extra_policies")
+    assert err.value.field == "cilium_extra_policies[0].spec.egressDeny[0].toPorts[0].ports[0].port"
+    assert "port name" in err.value.fix
+
+
+@pytest.mark.parametrize("port", ["0", "443", "65535", "http", "dns-tcp", "HTTP"])
+def test_ports_and_port_names_cilium_accepts_pass(port):
+    policies.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, extra_policies=[extra_with_port(port)])
