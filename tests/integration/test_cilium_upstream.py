@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from fixtures import netpol as N
-from fixtures.cilium import LAB_ADDRESS_BOOK, LAB_CLUSTER
+from fixtures.cilium import LAB_ADDRESS_BOOK, LAB_CLUSTER, cilium_schema_files, run_playbook
 
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import policies as cpol
 from ansible_collections.safespring.netsec.plugins.module_utils.netpol import model as netpol_model
@@ -257,7 +257,6 @@ def test_the_labs_default_apiserver_refuses_the_privileged_bpffs_mount_which_is_
     assert rc != 0 and "initContainers[2].securityContext.privileged: Forbidden: disallowed by cluster policy" in out
 
 
-
 # --- part 3: the policies --------------------------------------------------------------------------
 
 # Baseline variants beside the environments' (the module's own pure function, as cilium_baseline_policies calls it).
@@ -356,3 +355,15 @@ def test_a_port_the_crd_admits_but_cilium_refuses_is_refused_by_the_collection_f
     with pytest.raises(NetsecError) as err:
         cpol.baseline(LAB_CLUSTER, LAB_ADDRESS_BOOK, extra_policies=[bad], extra_field="cilium_extra_policies")
     assert err.value.field == "cilium_extra_policies[0].spec.ingress[0].toPorts[0].ports[0].port"
+
+
+def test_the_cilium_role_refuses_an_extra_policy_port_the_agent_would_refuse_before_writing(tmp_path):
+    out = tmp_path / "gitops"
+    variables = {"cilium_delivery": "render", "cilium_render_dir": str(out), "cilium_cluster": LAB_CLUSTER,
+                 "cilium_addresses": LAB_ADDRESS_BOOK, "cilium_policy_schema_files": cilium_schema_files(),
+                 "cilium_extra_policies": [invalid_port_cnp("70000")]}
+    play = [{"hosts": "localhost", "gather_facts": False, "roles": [{"role": "safespring.netsec.cilium", "vars": variables}]}]
+    rc, tasks, dummy_stats, dummy_proc = run_playbook(tmp_path, play)
+    failed = [t for t in tasks.values() if t.get("failed")]
+    assert rc != 0 and failed[0]["field"] == "cilium_extra_policies[0].spec.ingress[0].toPorts[0].ports[0].port", failed
+    assert not out.exists()
