@@ -22,7 +22,6 @@ from fixtures import netpol as N
 from fixtures.cilium import LAB_ADDRESS_BOOK, LAB_CLUSTER, cilium_schema_files, run_playbook
 
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import policies as cpol
-from ansible_collections.safespring.netsec.plugins.module_utils.netpol import model as netpol_model
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import values as cv
 from ansible_collections.safespring.netsec.plugins.modules import cilium_install
