@@ -20,21 +20,27 @@ import yaml
 
 from fixtures import netpol as N
 from fixtures.cilium import LAB_ADDRESS_BOOK, LAB_CLUSTER, cilium_schema_files, run_playbook
+from fixtures.cilium_upstream import environment_render
+from fixtures.lab import REPO
 
-from ansible_collections.safespring.netsec.plugins.module_utils.cilium import policies as cpol
+from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils.cilium import policies as cpol
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import values as cv
 from ansible_collections.safespring.netsec.plugins.modules import cilium_install
-from fixtures.cilium_upstream import environment_render
 
 ENVIRONMENTS = ("lab", "dev", "staging", "prod")
-# What each inventory declares (inventories/<name>/group_vars/all/netsec.yml netsec_cilium), the expectation.
-DECLARED = {
-    "lab": {"policy_enforcement": "always", "policy_audit_mode": False, "host_firewall": "enforce"},
-    "dev": {"policy_enforcement": "default", "policy_audit_mode": True, "host_firewall": "audit"},
-    "staging": {"policy_enforcement": "always", "policy_audit_mode": False, "host_firewall": "audit"},
-    "prod": {"policy_enforcement": "always", "policy_audit_mode": False, "host_firewall": "enforce"},
-}
+
+
+def declared(name):
+    """What inventories/<name> declares (netsec_cilium, as playbooks/cilium.yml maps it to the module's options)."""
+    netsec = yaml.safe_load((REPO / "inventories" / name / "group_vars" / "all" / "netsec.yml").read_text())
+    decl = netsec["netsec_cilium"]
+    return {"encryption": decl["encryption"], "policy_enforcement": decl["policy_enforcement_mode"],
+            "policy_audit_mode": decl["policy_audit_mode"], "host_firewall": decl["host_firewall"],
+            "cluster": netsec["netsec_cluster"]}
+
+
 # prod enforces the host firewall: rendered as it is after the audit phase (the deployed release has it on).
 ENV_EXTRA = {"prod": {"cilium_current_values": {"hostFirewall": {"enabled": True}}}}
 
@@ -112,6 +118,13 @@ def assert_security_profile(objects, opts):
     assert config.get("enable-ipsec") == ("true" if ipsec else None)
     assert config.get("encrypt-node") == ("true" if wireguard and opts["node_encryption"] is not False else None)
     assert config["enable-policy"] == opts["policy_enforcement"]
+    tunnel = pm.ClusterSpec.from_dict(opts["cluster"])["cni"]["tunnel"]
+    if tunnel == "native":
+        assert config["routing-mode"] == "native"  # tunnel-protocol stays the chart's default, unused
+    else:
+        # The overlay port the security groups and Talos rules open is the one the agent uses.
+        assert (config["routing-mode"], config["tunnel-protocol"]) == ("tunnel", tunnel)
+        assert config["tunnel-port"] == str(pm.SERVICES["cilium-" + tunnel].port_min)
     audit = opts["policy_audit_mode"] or opts["host_firewall"] == "audit"
     assert (config.get("policy-audit-mode") == "true") is audit
     assert (config.get("enable-host-firewall") == "true") is (opts["host_firewall"] != "off")
@@ -195,7 +208,7 @@ def environments(tmp_path_factory, cilium_upstream):
 @pytest.mark.parametrize("name", ENVIRONMENTS)
 def test_each_environment_renders_the_real_chart_with_its_declared_security_profile(environments, name):
     rendered = environments[name]
-    assert_security_profile(rendered["manifest"], knobs(DECLARED[name]))
+    assert_security_profile(rendered["manifest"], knobs(declared(name)))
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
