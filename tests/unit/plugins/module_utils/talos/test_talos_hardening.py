@@ -18,7 +18,8 @@ from fixtures.talos import AUTHN, BASES
 
 
 # A 1.14 base that still authenticates with oidc-* flags (as a 1.13 cluster upgraded would).
-OIDC_BASE_114 = BASES["1.14"]["control_plane"].replace("kind: KubeAPIServerConfig\n", "kind: KubeAPIServerConfig\nextraArgs: {oidc-issuer-url: https://old.example}\n")
+OIDC_BASE_114 = BASES["1.14"]["control_plane"].replace(
+    "kind: KubeAPIServerConfig\n", "kind: KubeAPIServerConfig\nextraArgs: {oidc-issuer-url: https://old.example}\n")
 
 
 def build(version, role, base=True, **knobs):

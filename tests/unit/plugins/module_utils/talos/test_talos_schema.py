@@ -19,6 +19,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils.talos import sch
 
 from fixtures.talos import BASES, CASES, OTHER, SCHEMA_PATHS, produce, schema
 
+
 @pytest.mark.parametrize("case", CASES, ids=["-".join(str(x) for x in c) for c in CASES])
 def test_every_produced_config_validates_against_its_release_and_not_the_other(case):
     docs = produce(*case)
