@@ -169,7 +169,7 @@ options:
       - Build the program with C(tests/tools/talos/build.sh talos-validate-1.13) (or C(-1.14)); it needs Go
         and the Go module proxy, and prints the binary's path.
     type: str
-    choices: [auto, required, off]
+    choices: [auto, required, "off"]
     default: auto
   talos_validator_path:
     description:
