@@ -258,10 +258,11 @@ validated_against:
 talos_validation:
   description:
     - What Talos' own validation reported (null when it did not run) - C(talos) the release the program links,
-      C(modes), C(warnings), and C(unregistered) (documents of kinds a pre-release does not know, not checked).
+      C(modes), C(warnings), C(unregistered) (documents of kinds a pre-release does not know, not checked) and
+      C(prerelease_gaps) (what a pre-release demands where 1.14 moved the setting into such a document).
   returned: success
   type: dict
-  sample: {talos: v1.13.9, modes: [metal], warnings: [], unregistered: []}
+  sample: {talos: v1.13.9, modes: [metal], warnings: [], unregistered: [], prerelease_gaps: []}
 waivers_applied:
   description: The waivers this config needed to pass the baseline, C({name, service|check, reason}).
   returned: success

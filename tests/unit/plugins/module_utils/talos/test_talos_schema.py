@@ -17,7 +17,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils._errors import N
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import schema as S
 
-from fixtures.talos import BASES, CASES, OTHER, SCHEMA_PATHS, produce, schema
+from fixtures.talos import CASES, OTHER, SCHEMA_PATHS, produce, schema
 
 
 @pytest.mark.parametrize("case", CASES, ids=["-".join(str(x) for x in c) for c in CASES])
