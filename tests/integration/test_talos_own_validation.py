@@ -204,6 +204,10 @@ PLAYBOOK = """
       talos_validator_path: "{{ validator }}"
   tasks:
     - {name: good, safespring.netsec.talos_machine_config: {dest: "{{ out }}/good.yaml", talos_validator: required}, register: good}
+    - name: good in check mode
+      safespring.netsec.talos_machine_config: {dest: "{{ out }}/check.yaml", talos_validator: required}
+      check_mode: true
+      register: good_check
     - name: broken
       safespring.netsec.talos_machine_config:
         dest: "{{ out }}/broken.yaml"
@@ -246,11 +250,16 @@ def test_module_validator_fails_before_writing_and_reports_when_it_passes(talos_
                            str(tmp_path / "site.yml")], capture_output=True, text=True, env=env, timeout=300, check=False)
     data = json.loads(proc.stdout[proc.stdout.index("{"):])
     res = dict((t["task"]["name"], t["hosts"]["localhost"]) for p in data["plays"] for t in p["tasks"])
-    assert set(res) == {"good", "broken", "broken in check mode", "required but absent", "auto and absent", "wrong release"}, proc.stderr[-2000:]
+    assert set(res) == {"good", "good in check mode", "broken", "broken in check mode", "required but absent", "auto and absent",
+                        "wrong release"}, proc.stderr[-2000:]
 
     good = res["good"]
     assert good["changed"] and good["talos_validation"]["talos"] == "v1.13.9" and good["talos_validation"]["modes"] == ["metal"]
     assert yaml.safe_load_all((tmp_path / "out" / "good.yaml").read_text())
+    # Check mode and diff as without the validator: validated, predicted, redacted, nothing written.
+    good_check = res["good in check mode"]
+    assert good_check["changed"] and good_check["talos_validation"]["talos"] == "v1.13.9"
+    assert "VALUE_REDACTED" in good_check["diff"]["after"] and not (tmp_path / "out" / "check.yaml").exists()
 
     broken = res["broken"]
     assert broken["failed"] and broken["field"] == "config"
