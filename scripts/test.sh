@@ -56,6 +56,8 @@ if want lab || want integration || want e2e || want molecule; then
   lab_pid=$!
   # Cilium's own checkers (policy parser Go build, helm fetch, chart module): cached by content, so a warm machine pays nothing.
   ( "$REPO/tests/lab/kube/build.sh" cilium-policy-check && "$REPO/tests/lab/kube/helm.sh" && "$REPO/tests/lab/kube/cilium-chart.sh" ) > "$LAB_DIR/cilium-tools.log" 2>&1 &
+  # Talos' own checkers (talos-validate per release, talosctl): cached by content, one after the other (nice'd Go builds).
+  ( for t in talos-validate-1.13 talos-validate-1.14 talosctl; do "$REPO/tests/tools/talos/build.sh" "$t" || exit 1; done ) > "$LAB_DIR/talos-tools.log" 2>&1 &
 fi
 
 if want unit; then run_stage unit pytest_stage unit -q tests/unit; fi

@@ -27,6 +27,11 @@ description:
     written when any check fails.
   - Input is bounded - YAML aliases are refused, nesting is limited to 64 levels, strings and
     configs to 8 MiB - and diffs over 1 MiB are replaced by a note.
+  - With O(talos_validator) (C(auto) by default) the config is also checked by Talos' own code - the
+    talos-validate program linked against Talos' machinery of the targeted release loads every
+    document as a node does and runs Talos' strict validation for O(talos_validator_modes). Its
+    refusal fails the task naming the document and field Talos names, before anything is written
+    (also in check mode; the config goes to the program on stdin, never on its command line).
   - Runs on the controller; it never talks to a node (see M(safespring.netsec.talos_apply)).
   - O(cluster) is required when O(firewall=true).
 requirements:
@@ -156,6 +161,26 @@ options:
     description: The talosctl executable (for O(validate_with_talosctl)).
     type: str
     default: talosctl
+  talos_validator:
+    description:
+      - Talos' own validation of the rendered config (see the description). C(auto) runs it when the
+        program is present (O(talos_validator_path), else C(talos-validate-<talos_version>) on PATH),
+        C(required) fails when it is absent, C(off) never runs it.
+      - Build the program with C(tests/tools/talos/build.sh talos-validate-1.13) (or C(-1.14)); it needs Go
+        and the Go module proxy, and prints the binary's path.
+    type: str
+    choices: [auto, required, "off"]
+    default: auto
+  talos_validator_path:
+    description:
+      - The talos-validate program of the targeted release (its Talos version must match O(talos_version)).
+    type: path
+  talos_validator_modes:
+    description: Talos runtime modes to validate for (strict); C(metal) requires the install section.
+    type: list
+    elements: str
+    choices: [metal, cloud, container]
+    default: [metal]
   talosconfig:
     description:
       - Accepted so that C(module_defaults) for C(group/safespring.netsec.talos) can set it once;
@@ -188,6 +213,8 @@ EXAMPLES = r"""
     node: cp1
     talos_version: "1.13"
     base_path: /secure/controlplane.yaml
+    talos_validator: required
+    talos_validator_path: /opt/talos/bin/talos-validate-1.13
     cluster: "{{ cluster_spec }}"
     addresses:
       control_plane: [198.18.1.21]
@@ -228,6 +255,14 @@ validated_against:
   description: Talos version of the schema the config was validated against (null when O(schema_path) is unset).
   returned: success
   type: str
+talos_validation:
+  description:
+    - What Talos' own validation reported (null when it did not run) - C(talos) the release the program links,
+      C(modes), C(warnings), C(unregistered) (documents of kinds a pre-release does not know, not checked) and
+      C(prerelease_gaps) (what a pre-release demands where 1.14 moved the setting into such a document).
+  returned: success
+  type: dict
+  sample: {talos: v1.13.9, modes: [metal], warnings: [], unregistered: [], prerelease_gaps: []}
 waivers_applied:
   description: The waivers this config needed to pass the baseline, C({name, service|check, reason}).
   returned: success
@@ -259,6 +294,7 @@ from ansible_collections.safespring.netsec.plugins.module_utils.talos import sch
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import secrets as SEC
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.common import mask
 from ansible_collections.safespring.netsec.plugins.module_utils.talos.talosctl import Talosctl
+from ansible_collections.safespring.netsec.plugins.module_utils.talos.validator import TalosValidator, build_hint
 
 # Structured options, bounded before anything walks them.
 _TREES = ("patches", "node_patches", "hardening", "cluster", "addresses", "admin_sources", "waivers", "baseline_waivers")
@@ -370,6 +406,28 @@ def _read(path, field):
         raise NetsecError("cannot read %s: %s" % (path, exc), field=field)
 
 
+def talos_validation(module, params, docs):
+    """Talos' own load + strict validation of `docs` per `talos_validator`; None when it does not run."""
+    if params["talos_validator"] == "off":
+        return None
+    version = params["talos_version"]
+    path = params["talos_validator_path"] or module.get_bin_path("talos-validate-%s" % version)
+    if not path or not os.access(path, os.X_OK):
+        if params["talos_validator"] == "auto":
+            return None
+        raise NetsecError("talos_validator is required but %s is not an executable" % (path or "talos-validate-%s (PATH)" % version),
+                          field="talos_validator_path", fix=build_hint(version))
+    client = TalosValidator(path, run=lambda argv, data: module.run_command(argv, data=data), talos_version=version)
+    try:
+        return client.validate(docs, modes=params["talos_validator_modes"], field="config")
+    except NetsecError as exc:
+        if exc.field != "config":
+            raise
+        raise NetsecError(exc.message, field="config",
+                          fix="correct the document and field Talos names - they come from base, hardening, the firewall "
+                              "options, patches or node_patches; nothing was written")
+
+
 def _diff_text(docs):
     return D.clip(D.dump(SEC.redact(docs)))
 
@@ -399,6 +457,9 @@ def main():
             talosconfig=dict(type="path"),
             endpoints=dict(type="list", elements="str", default=[]),
             mode=dict(type="raw", default="0600"),
+            talos_validator=dict(type="str", choices=["auto", "required", "off"], default="auto"),
+            talos_validator_path=dict(type="path"),
+            talos_validator_modes=dict(type="list", elements="str", choices=["metal", "cloud", "container"], default=["metal"]),
         ),
         mutually_exclusive=[("base", "base_path")],
         supports_check_mode=True,
@@ -418,6 +479,7 @@ def main():
             mask(module, SEC.values(D.load(base_text, field="base_path" if p["base_path"] else "base")))
         docs, report = render(p, base_text)
         result.update(report)
+        result["talos_validation"] = talos_validation(module, p, docs)
         text = D.dump(docs)
         if len(text) > D.MAX_TEXT:
             raise NetsecError("the rendered config is %d characters (at most %d)" % (len(text), D.MAX_TEXT), field="patches")

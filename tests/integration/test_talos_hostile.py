@@ -101,7 +101,8 @@ def test_hostile_module_options_are_refused_naming_the_field_and_nothing_runs(ta
                    "cluster": {"name": "c1", "ip_versions": [4]}, "addresses": ADDRESSES, "schema_path": SCHEMA}
     render_cases = {
         "accept": ({"default_action": "accept"}, "default_action"),
-        "ingress accept": ({"patches": [{"apiVersion": "v1alpha1", "kind": "NetworkDefaultActionConfig", "ingress": "accept"}]}, "patches[0]"),
+        "ingress accept": ({"patches": [{"type": "json6902", "document": {"kind": "NetworkDefaultActionConfig"},
+                                         "patch": [{"op": "replace", "path": "/ingress", "value": "accept"}]}]}, "patches[0]"),
         "delete default action": ({"node_patches": [{"apiVersion": "v1alpha1", "kind": "NetworkDefaultActionConfig", "$patch": "delete"}]},
                                   "node_patches[0]"),
         "etcd to the world": ({"patches": [rule("etcd", ["2379-2380"], ["0.0.0.0/1", "128.0.0.0/1"])]}, "patches[0]"),

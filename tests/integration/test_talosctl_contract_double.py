@@ -28,11 +28,11 @@ def block_without(double, source):
 def test_unknown_flags_commands_and_modes_fail_like_cobra(talosctl_double):
     double = node(talosctl_double)
     for args, message in [
-        (["apply-config", "--force"], "Error: unknown flag: --force"),
-        (["get", "-z", "services"], "Error: unknown shorthand flag: 'z' in -z"),
-        (["applyconfig"], 'Error: unknown command "applyconfig" for "talosctl"'),
+        (["apply-config", "--force"], "unknown flag: --force"),
+        (["get", "-z", "services"], "unknown shorthand flag: 'z' in -z"),
+        (["applyconfig"], 'unknown command "applyconfig" for "talosctl"'),
         (["apply-config", "--mode", "yolo"],
-         'Error: invalid argument "yolo" for "-m, --mode" flag: possible options are: auto, interactive, no-reboot, reboot, staged, try'),
+         'invalid argument "yolo" for "-m, --mode" flag: possible options are: auto, no-reboot, reboot, staged, try'),
         (["apply-config", "--timeout", "soon"], 'time: invalid duration "soon"'),
     ]:
         proc = double.run(*args)

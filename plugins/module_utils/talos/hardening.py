@@ -292,6 +292,11 @@ def _harden_v114(docs, role, knobs):
     apiserver = D.find(docs, "KubeAPIServerConfig")
     if apiserver is not None and auth["mode"] != "none":
         _drop_oidc_args(apiserver.get("extraArgs") or {})
+    flags = sorted(k for k in (apiserver or {}).get("extraArgs") or {} if k.startswith("oidc-"))
+    if auth["mode"] == "none" and flags:
+        # Found by Talos' own validation: 1.14 refuses these flags, we used to pass them through.
+        raise NetsecError("KubeAPIServerConfig.extraArgs sets %s, which Talos 1.14 refuses" % ", ".join(flags), field="base",
+                          fix="remove them from the base config, or set hardening.authentication.mode to structured (a KubeAuthenticationConfig)")
     if auth["mode"] == "oidc_flags":
         raise NetsecError("Talos 1.14 rejects oidc-* apiserver flags", field="hardening.authentication.mode",
                           fix="use mode structured with an AuthenticationConfiguration (KubeAuthenticationConfig document)")

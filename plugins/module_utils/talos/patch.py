@@ -39,6 +39,10 @@ _REPLACE = {
 }
 _KEYED_LISTS = {D.V1ALPHA1: {("cluster", "apiServer", "admissionControl"): "name"}}
 _ARGS = "extraArgs"
+# Talos' merge skips a patch value that is its type's zero value (except bool false): accept is the
+# zero of the firewall's DefaultAction, so `ingress: accept` over an existing document changes
+# nothing on Talos' side (found by the configpatcher cross-check). Refused rather than guessed.
+_ZERO_VALUES = {"NetworkDefaultActionConfig": {("ingress",): "accept", ("egress",): "accept"}}
 
 
 def _merge(base, patch, field, kind=None, path=()):
@@ -54,6 +58,10 @@ def _merge(base, patch, field, kind=None, path=()):
             kfield = field_path(field, key)
             if key in base and path and path[-1] == _ARGS:
                 merged = _strip(value, kfield)  # Args.Merge: maps.Copy, each argument replaced whole
+            elif key in base and _ZERO_VALUES.get(kind, {}).get(path + (key,), _DELETED) == value != base[key]:
+                raise NetsecError("Talos' own patcher ignores %s: %s in a strategic merge patch (the zero value does not override %s)"
+                                  % (key, value, base[key]), field=kfield,
+                                  fix="use a JSON6902 patch on the %s document, or the module's default_action option" % kind)
             elif key in base:
                 merged = _merge(base.get(key), value, kfield, kind, path + (key,))
             else:

@@ -188,8 +188,9 @@ class Talosctl(object):
             argv += ["--nodes", ",".join(parse_node(n) for n in nodes)]
         return argv
 
-    def call(self, args, nodes=None, check=True):
-        argv = self.argv(args, nodes)
+    def call(self, args, nodes=None, check=True, local=False):
+        # A local command (validate) takes no connection flags: talosctl refuses them.
+        argv = [self.binary] + list(args) if local else self.argv(args, nodes)
         try:
             rc, out, err = self._run(argv, self.env)
         except OSError as exc:
@@ -229,5 +230,5 @@ class Talosctl(object):
         return parse_resources(out)
 
     def validate(self, path, mode="metal"):
-        self.call(["validate", "--config", local_path(path, "config"), "--mode", mode, "--strict"])
+        self.call(["validate", "--config", local_path(path, "config"), "--mode", mode, "--strict"], local=True)
         return True

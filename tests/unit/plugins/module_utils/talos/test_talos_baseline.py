@@ -22,6 +22,9 @@ from fixtures.talos import BASES
 
 ADDRESSES = {"control_plane": ["198.18.1.21"], "worker": ["198.18.1.22"], "loadbalancer": ["198.18.1.11"], "jump_host": ["198.18.2.5"]}
 DEFAULT_ACTION = {"apiVersion": "v1alpha1", "kind": "NetworkDefaultActionConfig"}
+# A strategic `ingress: accept` is a no-op in Talos (zero value) and refused as such (test_talos_patch);
+# JSON6902 is how a patch really opens the default action.
+ACCEPT = {"type": "json6902", "document": {"kind": "NetworkDefaultActionConfig"}, "patch": [{"op": "replace", "path": "/ingress", "value": "accept"}]}
 
 
 def params(**overrides):
@@ -53,7 +56,7 @@ def test_default_action_accept_is_refused_naming_the_option():
 
 @pytest.mark.parametrize("option", ["patches", "node_patches"])
 def test_a_patch_setting_ingress_accept_is_refused_naming_the_patch(option):
-    err = refused(**{option: [{"machine": {"nodeLabels": {"a": "b"}}}, dict(DEFAULT_ACTION, ingress="accept")]})
+    err = refused(**{option: [{"machine": {"nodeLabels": {"a": "b"}}}, ACCEPT]})
     assert err.field == option + "[1]" and "NetworkDefaultActionConfig.ingress is 'accept'" in err.message
 
 
@@ -80,7 +83,7 @@ def test_without_rendered_firewall_the_base_must_block():
 
 
 def test_a_later_patch_that_restores_block_is_accepted():
-    M.render(params(patches=[dict(DEFAULT_ACTION, ingress="accept"), dict(DEFAULT_ACTION, ingress="block")]), None)
+    M.render(params(patches=[ACCEPT, dict(DEFAULT_ACTION, ingress="block")]), None)
 
 
 # --- sensitive ports: not to the world, not wider than the port model -------------------------
@@ -230,7 +233,7 @@ def test_baseline_waivers_are_named_scoped_and_explained(waiver, field):
 
 
 def test_several_problems_are_all_reported_with_their_fields():
-    err = refused(patches=[{"cluster": {"proxy": {"disabled": False}}}], node_patches=[dict(DEFAULT_ACTION, ingress="accept")])
+    err = refused(patches=[{"cluster": {"proxy": {"disabled": False}}}], node_patches=[ACCEPT])
     fields = dict((p["field"], p["message"]) for p in err.extra["baseline_problems"])
     assert set(fields) == {"patches[0]", "node_patches[0]"}
 

@@ -17,8 +17,13 @@ from ansible_collections.safespring.netsec.plugins.module_utils.talos import har
 from fixtures.talos import AUTHN, BASES
 
 
+# A 1.14 base that still authenticates with oidc-* flags (as a 1.13 cluster upgraded would).
+OIDC_BASE_114 = BASES["1.14"]["control_plane"].replace(
+    "kind: KubeAPIServerConfig\n", "kind: KubeAPIServerConfig\nextraArgs: {oidc-issuer-url: https://old.example}\n")
+
+
 def build(version, role, base=True, **knobs):
-    docs = D.load(BASES[version][role]) if base else None
+    docs = D.load(base if isinstance(base, str) else BASES[version][role]) if base else None
     return H.build(docs, version, role, H.parse_knobs(knobs))
 
 
@@ -93,7 +98,7 @@ def test_v113_structured_authentication_is_idempotent_when_rebuilt_on_its_own_ou
 
 
 def test_v114_writes_documents_not_v1alpha1_fields():
-    docs = build("1.14", "control_plane", authentication={"mode": "structured", "configuration": AUTHN})
+    docs = build("1.14", "control_plane", base=OIDC_BASE_114, authentication={"mode": "structured", "configuration": AUTHN})
     kinds = [D.describe(D.identity(d)) for d in docs]
     assert "KubeFlannelCNIConfig" not in kinds, "cni none: no Flannel document"
     assert "KubeTalosAPIAccessConfig" not in kinds, "Talos API access off: the document is removed"
@@ -106,6 +111,13 @@ def test_v114_writes_documents_not_v1alpha1_fields():
     assert D.find(docs, "KubeAdmissionControlConfig", "PodSecurity")["configuration"]["kind"] == "PodSecurityConfiguration"
     assert D.find(docs, "KubeAuditPolicyConfig")["configuration"] == H.DEFAULT_AUDIT_POLICY
     assert "features" not in main(docs)["machine"]
+
+
+def test_v114_base_with_oidc_flags_is_refused_unless_authentication_replaces_them():
+    # Found by Talos' own validation (KubeAPIServerConfig: extra argument "oidc-issuer-url" is not allowed).
+    with pytest.raises(NetsecError, match="oidc-issuer-url, which Talos 1.14 refuses") as err:
+        build("1.14", "control_plane", base=OIDC_BASE_114)
+    assert err.value.field == "base" and "authentication.mode to structured" in err.value.fix
 
 
 def test_v114_rejects_oidc_flags_naming_the_knob():

@@ -169,3 +169,14 @@ def test_unknown_patch_type_and_keys_fail():
 def test_duplicate_documents_in_a_config_are_refused():
     with pytest.raises(NetsecError, match="appears twice"):
         D.load(BASE + "---\napiVersion: v1alpha1\nkind: NetworkRuleConfig\nname: etcd\n")
+
+
+def test_strategic_default_action_accept_is_refused_because_talos_ignores_zero_values():
+    docs = base() + [{"apiVersion": "v1alpha1", "kind": "NetworkDefaultActionConfig", "ingress": "block"}]
+    with pytest.raises(NetsecError, match="Talos' own patcher ignores ingress: accept") as err:
+        P.apply_patches(docs, [{"apiVersion": "v1alpha1", "kind": "NetworkDefaultActionConfig", "ingress": "accept"}])
+    assert err.value.field == "patches[0].ingress" and "JSON6902" in err.value.fix
+    # A new document is added whole by Talos too, and block over block is no change: both fine.
+    assert D.find(P.apply_patches(base(), ["apiVersion: v1alpha1\nkind: NetworkDefaultActionConfig\ningress: accept\n"]),
+                  "NetworkDefaultActionConfig")["ingress"] == "accept"
+    P.apply_patches(docs, [{"apiVersion": "v1alpha1", "kind": "NetworkDefaultActionConfig", "ingress": "block"}])

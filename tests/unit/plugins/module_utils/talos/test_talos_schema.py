@@ -11,44 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import itertools
-
 import pytest
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import documents as D
-from ansible_collections.safespring.netsec.plugins.module_utils.talos import firewall as F
-from ansible_collections.safespring.netsec.plugins.module_utils.talos import hardening as H
 from ansible_collections.safespring.netsec.plugins.module_utils.talos import schema as S
 
-from fixtures.talos import AUTHN, BASES, SCHEMA_PATHS, schema
-
-SPEC = {"name": "c1", "jump_host": {"admin_cidrs": ["192.0.2.0/28"]}, "talos": {"kubespan": True}}
-ADDRESSES = {"control_plane": ["198.18.1.21", "fd5a:fe:1::21"], "worker": ["198.18.1.22", "fd5a:fe:1::22"],
-             "loadbalancer": ["198.18.1.11", "198.18.1.12"], "jump_host": ["198.18.2.5"]}
-AUTH = {
-    "none": {"mode": "none"},
-    "oidc_flags": {"mode": "oidc_flags", "oidc": {"issuer_url": "https://id.example.net", "client_id": "kubectl",
-                                                  "required_claims": {"a": "b"}}},
-    "structured": {"mode": "structured", "configuration": AUTHN},
-}
-OTHER = {"1.13": "1.14", "1.14": "1.13"}
-
-CASES = [
-    (version, role, auth, use_base, default_action, access)
-    for version, role, auth, use_base, default_action, access in itertools.product(
-        ("1.13", "1.14"), ("control_plane", "worker"), sorted(AUTH), (True, False), ("block", "accept"), (False, True))
-    if not (version == "1.14" and auth == "oidc_flags")
-]
-
-
-def produce(version, role, auth, use_base, default_action, access):
-    knobs = H.parse_knobs({"authentication": AUTH[auth], "kubernetes_version": "1.35.0", "talos_api_access": {"enabled": access},
-                           "admission_plugins": [{"name": "EventRateLimit", "configuration": {"kind": "Configuration"}}]})
-    firewall, _skipped = F.render(SPEC, role, ADDRESSES, default_action=default_action)
-    base = D.load(BASES[version][role]) if use_base else None
-    return H.build(base, version, role, knobs, firewall_docs=firewall,
-                   node_patches=[{"machine": {"nodeLabels": {"topology.kubernetes.io/zone": "a"}}}] if version == "1.13" else [])
+from fixtures.talos import CASES, OTHER, SCHEMA_PATHS, produce, schema
 
 
 @pytest.mark.parametrize("case", CASES, ids=["-".join(str(x) for x in c) for c in CASES])
