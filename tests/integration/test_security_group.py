@@ -301,7 +301,7 @@ def test_bad_input_fails_naming_the_field_before_any_api_call(neutron, prefix, t
     cases = [
         (groups, "security_groups[1].rules[2].port_range_min: 70000 is not a port (1-65535)"),
         ([{"name": prefix + "a", "rules": [{"remote_ip_prefix": "10.0.0/33"}]}], "security_groups[0].rules[0].remote_ip_prefix:"),
-        ([{"name": prefix + "a", "rules": [{"protocol": "tcp", "port": "90-80"}]}], "security_groups[0].rules[0].port_range_min: 90 is above"),
+        ([{"name": prefix + "a", "rules": [{"protocol": "tcp", "port": "90-80"}]}], "security_groups[0].rules[0].port: '90-80' runs from high to low"),
         ([{"name": prefix + "a", "rules": [{"protocol": "ftp"}]}], "security_groups[0].rules[0].protocol:"),
         ([{"name": prefix + "a", "rules": [{"remote_group": "nobody"}]}], "security_groups[0].rules[0].remote_group:"),
         ([{"name": prefix + "a", "rules": [{"protocol": "tcp", "port": 10250, "remote_ip_prefix": "::/0"}]}],
@@ -357,3 +357,82 @@ def test_vrrp_address_pairs_on_real_ports_are_added_once(neutron, prefix, tmp_pa
         for port in ports:
             requests.delete(API + "/ports/" + port["id"], timeout=30)
         requests.delete(API + "/networks/" + net["id"], timeout=30)
+
+
+def test_remote_group_id_of_a_group_of_the_same_run_converges_and_reruns_clean(neutron, prefix, tmp_path):
+    # Issue 18, defect 1: live rules were matched by group name, the wanted one by id (409 on the rerun).
+    groups = two_groups(prefix)
+    run(tmp_path, {"cloud": cloud(), "security_groups": groups})
+    cp_id = neutron.groups(prefix)[prefix + "cp"]["id"]
+    groups[1]["rules"].append({"protocol": "tcp", "port": 4240, "remote_group_id": cp_id})
+    args = {"cloud": cloud(), "security_groups": groups}
+    first = run(tmp_path, args)
+    assert first.get("failed") is not True, first.get("msg")
+    assert rule_lines(first["created_rules"]) == [(prefix + "worker", "ingress tcp/4240 from group %scp (IPv4)" % prefix)]
+    with neutron.requests() as counts:
+        second = run(tmp_path, args)
+    assert second.get("failed") is not True, second.get("msg")
+    assert second["changed"] is False and counts == Counter({"GET": 1})
+    # The same rule written by name is that rule, not a new one.
+    groups[1]["rules"][-1] = {"protocol": "tcp", "port": 4240, "remote_group": prefix + "cp"}
+    assert run(tmp_path, args)["changed"] is False
+
+
+def test_unknown_remote_group_id_fails_before_any_write(neutron, prefix, tmp_path):
+    # Issue 18, defect 2: Neutron found the bad id (404) after a new group had been created.
+    groups = two_groups(prefix)
+    missing = str(uuid.uuid4())
+    groups[1]["rules"].append({"protocol": "tcp", "port": 4240, "remote_group_id": missing})
+    with neutron.requests() as counts:
+        result = run(tmp_path, {"cloud": cloud(), "security_groups": groups})
+    assert result["failed"] is True
+    assert result["msg"].startswith("security_groups[1].rules[5].remote_group_id: no security group has the id %s" % missing), \
+        result["msg"]
+    assert set(counts) == {"GET"}, counts  # nothing written
+    assert neutron.groups(prefix) == {}
+    # A group of the same run that is to be deleted cannot be referenced by id either.
+    run(tmp_path, {"cloud": cloud(), "security_groups": two_groups(prefix)})
+    cp_id = neutron.groups(prefix)[prefix + "cp"]["id"]
+    gone = [{"name": prefix + "cp", "state": "absent"},
+            {"name": prefix + "worker", "rules": [{"protocol": "tcp", "port": 1, "remote_group_id": cp_id}]}]
+    with neutron.requests() as counts:
+        result = run(tmp_path, {"cloud": cloud(), "security_groups": gone})
+    assert result["failed"] is True and result["msg"].startswith("security_groups[1].rules[0].remote_group_id:"), result["msg"]
+    assert "state absent" in result["msg"] and set(counts) == {"GET"}
+
+
+def test_check_mode_and_real_run_report_alike_when_a_group_is_updated_and_another_created(neutron, prefix, tmp_path):
+    # Issue 18, defect 3: the plan redone after creating groups had forgotten the PUT it had just sent.
+    groups = two_groups(prefix)
+    run(tmp_path, {"cloud": cloud(), "security_groups": groups})
+    groups[0]["description"] = "control plane, renamed"
+    groups.append({"name": prefix + "lb", "rules": [{"protocol": "tcp", "port": 443, "remote_ip_prefix": "198.51.100.0/24"}]})
+    args = {"cloud": cloud(), "security_groups": groups}
+    predicted = run(tmp_path, args, "--check", "--diff")
+    real = run(tmp_path, args, "--diff")
+    assert real.get("failed") is not True, real.get("msg")
+    by_name = dict((g["name"], g) for g in real["security_groups"])
+    assert by_name[prefix + "cp"]["changed"] is True and by_name[prefix + "cp"]["updated"] == ["description"]
+    assert [dict(g, id=None) for g in predicted["security_groups"]] == [dict(g, id=None) for g in real["security_groups"]]
+    assert predicted["diff"] == real["diff"]
+    assert [d["before_header"] for d in real["diff"]] == ["security group %scp" % prefix, "security group %slb" % prefix]
+    assert neutron.groups(prefix)[prefix + "cp"]["description"] == "control plane, renamed"
+
+
+def test_port_errors_name_the_key_that_was_written(neutron, prefix, tmp_path):
+    # Issue 18, defect 4: `port:` errors named port_range_min, a key the user never wrote.
+    cases = [
+        ([{"name": prefix + "a", "rules": [{"protocol": "tcp", "port": 22}, {"protocol": "tcp", "port": 70000}]}],
+         "security_groups[0].rules[1].port: 70000 is not a port (1-65535)"),
+        ([{"name": prefix + "a", "rules": [{"protocol": "tcp", "port": "90-80"}]}],
+         "security_groups[0].rules[0].port: '90-80' runs from high to low"),
+        ([{"name": prefix + "a", "rules": [{"protocol": "vrrp", "port": 112}]}],
+         "security_groups[0].rules[0].port: vrrp has no ports"),
+        ([{"name": prefix + "a", "rules": [{"ether_type": "IPv5"}]}],
+         "security_groups[0].rules[0].ether_type: 'IPv5' is not IPv4 or IPv6"),
+    ]
+    with neutron.requests() as counts:
+        for sg, expected in cases:
+            result = run(tmp_path, {"cloud": cloud(), "security_groups": sg})
+            assert result["failed"] is True and result["msg"].startswith(expected), result["msg"]
+    assert counts == Counter()

@@ -230,6 +230,14 @@ class NeutronClient(object):
             out.setdefault(group["name"], []).append(group)
         return out
 
+    def existing_group_ids(self, ids):
+        """The subset of ``ids`` that are security groups the caller can see: one request."""
+        if not ids:
+            return set()
+        params = [("id", i) for i in sorted(set(ids))] + [("fields", "id")]
+        body = self._call("GET", "/security-groups", "looking up remote security groups", params=params)
+        return set(g["id"] for g in body.get("security_groups", []))
+
     def default_rules(self):
         """The rules Neutron gives a new (non-default) group; None if the cloud cannot tell."""
         try:

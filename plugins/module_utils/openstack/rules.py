@@ -99,12 +99,14 @@ def _int_or_none(value, field, what):
     return number
 
 
-def normalize_ports(protocol, raw_min, raw_max, field_min, field_max):
+def normalize_ports(protocol, raw_min, raw_max, field_min, field_max, written=None):
     """-> (port_range_min, port_range_max) in Neutron's canonical form.
 
     Ports protocols: 1-65535, max defaults to min, the full range is None/None.
     ICMP: min is the type, max the code (0-255 each; a code needs a type).
     Others: no ports at all.
+    written: the `port` value when the user wrote `port:` (field_min and field_max are then
+    both that key), so that errors quote what was written rather than the keys it became.
     """
     low = _int_or_none(raw_min, field_min, "a port number")
     high = _int_or_none(raw_max, field_max, "a port number")
@@ -119,6 +121,8 @@ def normalize_ports(protocol, raw_min, raw_max, field_min, field_max):
             if value < 1 or value > 65535:
                 raise NetsecError("%d is not a port (1-65535)" % value, field=fld)
         if low > high:
+            if written is not None:
+                raise NetsecError("%r runs from high to low" % (written,), field=field_min, fix="write %d-%d" % (high, low))
             raise NetsecError("%d is above port_range_max %d" % (low, high), field=field_min, fix="swap them")
         if (low, high) == (1, 65535):
             return None, None  # Neutron stores the full range as None/None
@@ -195,12 +199,13 @@ def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
                           fix="name one of %s, or give remote_group_id for a group managed elsewhere"
                               % (", ".join(sorted(group_names)) or "(none)"))
 
-    ether_raw = raw.get("ethertype", raw.get("ether_type"))
-    ethertype = _ethertype(ether_raw, field_path(field, "ethertype")) if ether_raw else None
+    ether_key = "ether_type" if "ethertype" not in raw and "ether_type" in raw else "ethertype"
+    ether_raw = raw.get(ether_key)
+    ethertype = _ethertype(ether_raw, field_path(field, ether_key)) if ether_raw else None
     if prefix is not None:
         derived = "IPv%d" % ipaddress.ip_network(prefix).version
         if ethertype and ethertype != derived:
-            raise NetsecError("%s contradicts remote_ip_prefix %s" % (ethertype, prefix), field=field_path(field, "ethertype"),
+            raise NetsecError("%s contradicts remote_ip_prefix %s" % (ethertype, prefix), field=field_path(field, ether_key),
                               fix="drop ethertype: it follows from the CIDR")
         ethertype = derived
     ethertype = ethertype or default_ethertype
@@ -213,12 +218,15 @@ def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
                           field=field_path(field, "protocol"), fix="use icmp for IPv4 or set ethertype IPv6")
 
     raw_min, raw_max = raw.get("port_range_min"), raw.get("port_range_max")
+    field_min, field_max, written = field_path(field, "port_range_min"), field_path(field, "port_range_max"), None
     if raw.get("port") is not None:
         if raw_min is not None or raw_max is not None:
             raise NetsecError("port and port_range_min/max are mutually exclusive", field=field_path(field, "port"))
         raw_min, raw_max = _split_port(raw.get("port"), field_path(field, "port"))
-    low, high = normalize_ports(protocol, raw_min, raw_max,
-                                field_path(field, "port_range_min"), field_path(field, "port_range_max"))
+        # Errors name the key the user wrote: `port`, not the two keys it is split into.
+        field_min = field_max = field_path(field, "port")
+        written = raw.get("port")
+    low, high = normalize_ports(protocol, raw_min, raw_max, field_min, field_max, written)
     description = raw.get("description")
     return Rule(direction, ethertype, protocol, low, high, prefix, remote_group, remote_group_id, None,
                 "" if description is None else str(description))
@@ -399,6 +407,13 @@ class GroupPlan(object):
 
     def deletions(self):
         return self.to_delete + self.duplicates
+
+    def adopt_rules(self, other):
+        """Take the rule plan (and id) of `other`, a plan of this group made after it was created;
+        what was decided about the group itself (created, updated, tags) stays."""
+        self.id = other.id
+        for attr in ("to_create", "to_delete", "duplicates", "protected", "keep", "before", "after"):
+            setattr(self, attr, getattr(other, attr))
 
 
 class Plan(object):
@@ -599,6 +614,43 @@ def check_remote_groups(groups):
                 raise NetsecError("%r is to be deleted (state absent)" % rule.remote_group,
                                   field=field_path(group.rule_field(j), "remote_group"),
                                   fix="drop the rule or keep the group")
+
+
+def external_remote_ids(desired_groups, live_groups):
+    """Ids given as remote_group_id that are not groups of this environment: to be looked up."""
+    env_ids = set(g["id"] for g in live_groups.values())
+    return sorted(set(rule.remote_group_id for group in desired_groups for rule in group.rules
+                      if rule.remote_group_id and rule.remote_group_id not in env_ids))
+
+
+def resolve_remote_ids(desired_groups, live_groups, existing_ids):
+    """Every remote_group_id checked before the first write -> desired groups in which an id
+    of a group of this environment is that group's NAME (live rules name them so: compared
+    by id, one rule would be created again every run and Neutron answer 409).
+
+    live_groups: {name: API dict} of the environment; existing_ids: the other ids Neutron has.
+    """
+    env_by_id = dict((g["id"], name) for name, g in live_groups.items())
+    absent = set(g.name for g in desired_groups if g.state == "absent")
+    out = []
+    for group in desired_groups:
+        rules = []
+        for j, rule in enumerate(group.rules):
+            rid = rule.remote_group_id
+            if rid and rid in env_by_id:
+                name = env_by_id[rid]
+                if name in absent:
+                    raise NetsecError("%s is the id of %r, which is to be deleted (state absent)" % (rid, name),
+                                      field=field_path(group.rule_field(j), "remote_group_id"),
+                                      fix="drop the rule or keep the group")
+                rule = rule._replace(remote_group=name, remote_group_id=None)
+            elif rid and rid not in existing_ids:
+                raise NetsecError("no security group has the id %s" % rid,
+                                  field=field_path(group.rule_field(j), "remote_group_id"),
+                                  fix="check the id, or name a group of this environment with remote_group")
+            rules.append(rule)
+        out.append(group._replace(rules=rules))
+    return out
 
 
 # --- the lint's view of a rule (desired and live alike) ------------------------------------

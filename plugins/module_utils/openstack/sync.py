@@ -56,6 +56,9 @@ class Sync(object):
                                   % (len(groups), name, ", ".join(sorted(g["id"] for g in groups))),
                                   field="security_groups", fix="delete or rename the extra ones; names must be unique")
         self.live = dict((name, groups[0]) for name, groups in found.items())
+        # Every remote_group_id resolved before the first write (a bad one failed with 404 mid-run).
+        external = R.external_remote_ids(self.desired, self.live)
+        self.desired = R.resolve_remote_ids(self.desired, self.live, self.client.existing_group_ids(external))
         new_rules = []
         if any(g.state == "present" and g.name not in self.live for g in self.desired):
             new_rules = self.client.default_rules()
@@ -87,10 +90,13 @@ class Sync(object):
             if gp.set_tags is not None:
                 self.client.set_tags(self.live[gp.name]["id"], gp.name, gp.set_tags)
         if self.groups_created:
-            # New groups came with the cloud's real default rules: plan their fate from those.
-            self.plan = R.plan(self.desired, self.live, self.protected)
+            # New groups came with the cloud's real default rules: plan their rules from those.
+            # Only theirs: the other groups' plans hold the updates just sent (planned again from
+            # the updated groups they would report no change, unlike check mode).
+            fresh = R.plan(self.desired, self.live, self.protected)
             for gp in self.plan.groups:
-                gp.create_group = gp.name in self.groups_created
+                if gp.name in self.groups_created:
+                    gp.adopt_rules(fresh.group(gp.name))
         ids = dict((name, g["id"]) for name, g in self.live.items())
         # 2. make: every group's new rules, one bulk POST each.
         for gp in self.plan.groups:

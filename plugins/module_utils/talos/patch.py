@@ -27,25 +27,53 @@ PATCH_TYPES = ("strategic", "json6902")
 
 # --- strategic merge -------------------------------------------------------------------
 
-def _merge(base, patch, field):
+# Where Talos' merge (pkg/machinery/config/merge) does not append lists or merge mappings key by key:
+# fields tagged `merge:"replace"` (replaced whole), Args maps (extraArgs: each key replaced), and
+# lists with a Merge method keyed by a field (admission plugins by name). Same in 1.13 and 1.14.
+_REPLACE = {
+    D.V1ALPHA1: (("cluster", "network", "podSubnets"), ("cluster", "network", "serviceSubnets"), ("cluster", "apiServer", "auditPolicy")),
+    "NetworkRuleConfig": (("ingress",), ("portSelector", "ports")),
+    "KubeNetworkConfig": (("podSubnets",), ("serviceSubnets",)),
+    "KubeAuditPolicyConfig": (("configuration",),),
+    "KubeAuthenticationConfig": (("configuration",),),
+}
+_KEYED_LISTS = {D.V1ALPHA1: {("cluster", "apiServer", "admissionControl"): "name"}}
+_ARGS = "extraArgs"
+
+
+def _merge(base, patch, field, kind=None, path=()):
     if isinstance(patch, dict) and patch.get("$patch") == "delete":
         return _DELETED
+    if path in _REPLACE.get(kind, ()):
+        return _strip(patch, field) if patch not in (None, {}) else copy.deepcopy(base)
     if isinstance(base, dict) and isinstance(patch, dict):
         out = dict(base)
         for key, value in patch.items():
             if key == "$patch":
                 raise NetsecError("$patch: %r is not supported (only delete)" % value, field=field)
-            merged = _merge(base.get(key), value, field_path(field, key)) if key in base else _strip(value, field_path(field, key))
+            kfield = field_path(field, key)
+            if key in base and path and path[-1] == _ARGS:
+                merged = _strip(value, kfield)  # Args.Merge: maps.Copy, each argument replaced whole
+            elif key in base:
+                merged = _merge(base.get(key), value, kfield, kind, path + (key,))
+            else:
+                merged = _strip(value, kfield)
             if merged is _DELETED:
                 out.pop(key, None)
             else:
                 out[key] = merged
         return out
     if isinstance(base, list) and isinstance(patch, list):
+        key = _KEYED_LISTS.get(kind, {}).get(path)
         out = list(base)
         for item in patch:
-            if item not in out:
-                out.append(copy.deepcopy(item))
+            match = [i for i, have in enumerate(out) if key and isinstance(have, dict) and isinstance(item, dict)
+                     and have.get(key) == item.get(key)]
+            if match:
+                out[match[0]] = _merge(out[match[0]], item, field, kind, path + ("[]",))
+            else:
+                # Talos appends (duplicates included): the written config is what talosctl's patcher makes.
+                out.append(_strip(item, field))
         return out
     return copy.deepcopy(patch)
 
@@ -88,7 +116,7 @@ def strategic(docs, patch_docs, field="patch"):
         if target is None:
             out.append(_strip(pdoc, pfield))
         else:
-            D.put(out, _merge(target, pdoc, pfield))
+            D.put(out, _merge(target, pdoc, pfield, kind=ident[0]))
     return out
 
 

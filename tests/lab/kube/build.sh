@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds one of the lab's control-plane binaries from its wrapper module, or finds it built, and
 # prints its path:
-#   tests/lab/kube/build.sh etcd|kube-apiserver
-# Cached by content: the key hashes everything that shapes the binary (go.mod, go.sum, tools.go,
+#   tests/lab/kube/build.sh etcd|kube-apiserver|cilium-policy-check
+# Cached by content: the key hashes everything that shapes the binary (go.mod, go.sum, the *.go files,
 # package, ldflags, build flags, `go version`, CGO_ENABLED), so a hit costs a few hashes and a
 # changed pin rebuilds. Binaries live in $BUILD_DIR/go-bin/<name>-<key>/<name>; older keys of the
 # same name are removed after a build (Go's own build cache keeps a rebuild of them cheap).
@@ -14,7 +14,7 @@ set -euo pipefail
 . "$REPO/tests/lab/kube/lib.sh"
 
 name="${1:-}"
-[ -n "$name" ] || { echo "usage: $0 etcd|kube-apiserver" >&2; exit 2; }
+[ -n "$name" ] || { echo "usage: $0 etcd|kube-apiserver|cilium-policy-check" >&2; exit 2; }
 pkg="$(kube_main_package "$name")"
 dir="$KUBE_LAB/$name"
 go_setup
@@ -23,7 +23,7 @@ BUILD_FLAGS=(-trimpath)
 ldflags="$(kube_ldflags "$name")"
 key="$(
   {
-    cat "$dir/go.mod" "$dir/go.sum" "$dir/tools.go"
+    cat "$dir/go.mod" "$dir/go.sum" "$dir"/*.go  # tools.go alone for etcd/kube-apiserver: their keys are unchanged
     printf '%s\n' "$name" "$pkg" "${BUILD_FLAGS[*]}" "$ldflags" "$GOFLAGS" "$(go version)" "CGO_ENABLED=$(go env CGO_ENABLED)"
   } | sha256sum | cut -c1-16
 )"

@@ -9,8 +9,7 @@ set -euo pipefail
 # shellcheck source=tests/lab/kube/lib.sh
 . "$REPO/tests/lab/kube/lib.sh"
 go_setup
-dir="$(cd "$KUBE_LAB/cilium-crds" && go mod download -json github.com/cilium/cilium |
-  python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(d["Error"]) if d.get("Error") else print(d["Dir"])')"
+dir="$(cilium_module_dir)"
 crds="$dir/pkg/k8s/apis/cilium.io/client/crds/v2"
 [ -f "$crds/ciliumnetworkpolicies.yaml" ] || kube_die "no CRD definitions under $crds"
 echo "$crds"

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared by tests/lab/kube/build.sh, gen-gomod.sh and tests/lab/kube.sh: the Go toolchain and the
-# two wrapper modules (etcd/, kube-apiserver/) the lab's control plane is built from.
+# wrapper modules the lab's Go programs are built from (etcd/, kube-apiserver/: the control plane;
+# cilium-policy-check/: Cilium's own policy parser).
 # The caller sources scripts/env.sh first (REPO, BUILD_DIR).
 
 KUBE_LAB="$REPO/tests/lab/kube"
@@ -27,7 +28,8 @@ kube_main_package() {  # NAME
   case "$1" in
     etcd) echo go.etcd.io/etcd/server/v3 ;;
     kube-apiserver) echo k8s.io/kubernetes/cmd/kube-apiserver ;;
-    *) kube_die "no wrapper module '$1' (etcd or kube-apiserver)" ;;
+    cilium-policy-check) echo . ;;  # the wrapper's own main.go
+    *) kube_die "no wrapper module '$1' (etcd, kube-apiserver or cilium-policy-check)" ;;
   esac
 }
 
@@ -35,7 +37,8 @@ kube_main_module() {  # NAME
   case "$1" in
     etcd) echo go.etcd.io/etcd/server/v3 ;;
     kube-apiserver) echo k8s.io/kubernetes ;;
-    *) kube_die "no wrapper module '$1' (etcd or kube-apiserver)" ;;
+    cilium-policy-check) echo github.com/cilium/cilium ;;
+    *) kube_die "no wrapper module '$1' (etcd, kube-apiserver or cilium-policy-check)" ;;
   esac
 }
 
@@ -50,7 +53,7 @@ kube_pinned_version() {  # NAME
 kube_ldflags() {  # NAME
   local v major minor
   case "$1" in
-    etcd) echo "-s -w" ;;
+    etcd|cilium-policy-check) echo "-s -w" ;;
     kube-apiserver)
       v="$(kube_pinned_version kube-apiserver)"
       [[ "$v" =~ ^v([0-9]+)\.([0-9]+)\. ]] || kube_die "cannot read the k8s.io/kubernetes version from $KUBE_LAB/kube-apiserver/go.mod"
@@ -58,4 +61,11 @@ kube_ldflags() {  # NAME
       echo "-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=$major" \
         "-X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$v" ;;
   esac
+}
+
+# The source directory of github.com/cilium/cilium at the version cilium-crds/go.mod pins, content
+# checked against its go.sum (go mod download); the CRD definitions and the Helm chart come from it.
+cilium_module_dir() {
+  (cd "$KUBE_LAB/cilium-crds" && go mod download -json github.com/cilium/cilium |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(d["Error"]) if d.get("Error") else print(d["Dir"])')
 }

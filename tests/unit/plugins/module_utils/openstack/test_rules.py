@@ -90,8 +90,13 @@ def test_single_port_sets_max_to_min():
     ({"protocol": "tcp", "port_range_min": "http"}, "rules[0].port_range_min", "not a port"),
     ({"protocol": "tpc"}, "rules[0].protocol", "not a known protocol"),
     ({"protocol": 300}, "rules[0].protocol", "not a known protocol"),
-    ({"protocol": "vrrp", "port": 112}, "rules[0].port_range_min", "no ports"),
-    ({"port": 22}, "rules[0].port_range_min", "no ports"),
+    ({"protocol": "vrrp", "port": 112}, "rules[0].port", "no ports"),
+    ({"port": 22}, "rules[0].port", "no ports"),
+    # Errors name the key that was written (issue 18, defect 4).
+    ({"protocol": "tcp", "port": 70000}, "rules[0].port", "70000 is not a port"),
+    ({"protocol": "tcp", "port": "90-80"}, "rules[0].port", "'90-80' runs from high to low"),
+    ({"ether_type": "IPv5"}, "rules[0].ether_type", "not IPv4 or IPv6"),
+    ({"remote_ip_prefix": "10.0.0.0/8", "ether_type": "IPv6"}, "rules[0].ether_type", "contradicts"),
     ({"protocol": "icmp", "port_range_min": 256}, "rules[0].port_range_min", "ICMP type"),
     ({"protocol": "icmp", "port_range_max": 0}, "rules[0].port_range_min", "needs a type"),
     ({"remote_ip_prefix": "10.0.0.300/8"}, "rules[0].remote_ip_prefix", "not an IPv4/IPv6"),
@@ -277,3 +282,24 @@ def test_merge_adds_user_rules_to_a_rendered_group_and_keeps_their_fields():
     merged = R.merge_groups(rendered, user)
     assert [g.name for g in merged] == ["c1-worker", "other"]
     assert [merged[0].rule_field(j) for j in range(2)] == ["cluster.flows.x", "security_groups[0].rules[0]"]
+
+
+# --- remote_group_id references (issue 18, defects 1 and 2) -------------------------------
+
+def test_remote_group_id_of_an_environment_group_compares_as_its_name():
+    live = {"c1-worker": {"id": "W", "security_group_rules": [api("r1", protocol="tcp", port_range_min=22, port_range_max=22,
+                                                                        remote_group_id="W")]}}
+    desired = [group("c1-worker", [{"protocol": "tcp", "port": 22, "remote_group_id": "W"}])]
+    assert R.external_remote_ids(desired, live) == []
+    resolved = R.resolve_remote_ids(desired, live, set())
+    assert resolved[0].rules[0].remote_group == "c1-worker" and resolved[0].rules[0].remote_group_id is None
+    assert not R.plan(resolved, live).changed
+
+
+def test_unknown_remote_group_id_is_refused_naming_the_rule():
+    desired = [group("c1-worker", [{"protocol": "tcp", "port": 22}, {"protocol": "tcp", "port": 22, "remote_group_id": "X"}])]
+    assert R.external_remote_ids(desired, {}) == ["X"]
+    assert R.resolve_remote_ids(desired, {}, {"X"})[0].rules[1].remote_group_id == "X"
+    with pytest.raises(NetsecError) as exc:
+        R.resolve_remote_ids(desired, {}, set())
+    assert exc.value.field == "security_groups[0].rules[1].remote_group_id" and "no security group has the id X" in str(exc.value)

@@ -132,9 +132,16 @@ def test_etcd_on_a_worker_has_no_port_model_source_at_all():
 
 
 def test_admin_sources_count_as_apid_sources_on_the_control_plane():
-    M.render(params(admin_sources=["203.0.113.7"], patches=[rule("talos-apid", [50000], ["203.0.113.7/32"])]), None)
-    err = refused(admin_sources=["203.0.113.7"], patches=[rule("talos-apid", [50000], ["203.0.113.0/24"])])
+    # A patch replaces the rule's ingress (Talos' merge), so it keeps the jump host in.
+    M.render(params(admin_sources=["203.0.113.7"], patches=[rule("talos-apid", [50000], ["203.0.113.7/32", "198.18.2.5/32"])]), None)
+    err = refused(admin_sources=["203.0.113.7"], patches=[rule("talos-apid", [50000], ["203.0.113.0/24", "198.18.2.5/32"])])
     assert "admits 203.0.113.0/30, 203.0.113.4/31, 203.0.113.6/32, 203.0.113.8/29 and 4 more to talos-apid" in err.message
+
+
+def test_a_patch_that_replaces_the_apid_sources_without_the_jump_host_locks_it_out():
+    # Talos replaces NetworkRuleConfig.ingress on merge: the jump host is no longer admitted.
+    with pytest.raises(NetsecError, match="would lock out jump_host 198.18.2.5/32 from talos-apid"):
+        M.render(params(admin_sources=["203.0.113.7"], patches=[rule("talos-apid", [50000], ["203.0.113.7/32"])]), None)
 
 
 def test_an_except_narrowing_a_wider_subnet_is_judged_on_what_remains():

@@ -43,7 +43,7 @@ def base():
 def test_strategic_merge_merges_mappings_and_appends_lists():
     out = P.apply_patches(base(), ["machine:\n  certSANs: [b.example, a.example]\n  kubelet: {extraArgs: {x: y}}\n"])
     machine = D.main_document(out)["machine"]
-    assert machine["certSANs"] == ["a.example", "b.example"]
+    assert machine["certSANs"] == ["a.example", "b.example", "a.example"], "Talos appends, duplicates included"
     assert machine["kubelet"]["extraArgs"] == {"foo": "bar", "x": "y"}
     assert machine["type"] == "controlplane"
 
@@ -61,8 +61,25 @@ def test_delete_directive_removes_a_key():
 def test_named_documents_are_matched_by_kind_and_name():
     patch = "apiVersion: v1alpha1\nkind: NetworkRuleConfig\nname: kubelet\ningress: [{subnet: 10.0.0.2/32}]\n"
     out = P.apply_patches(base(), [patch])
-    assert D.find(out, "NetworkRuleConfig", "kubelet")["ingress"] == [{"subnet": "10.0.0.1/32"}, {"subnet": "10.0.0.2/32"}]
+    # ingress is `merge:"replace"` in Talos' NetworkRuleConfig: the patch's list replaces the rule's.
+    assert D.find(out, "NetworkRuleConfig", "kubelet")["ingress"] == [{"subnet": "10.0.0.2/32"}]
     assert D.find(out, "NetworkRuleConfig", "etcd")["ingress"] == [{"subnet": "10.0.0.1/32"}]
+
+
+def test_fields_talos_replaces_on_merge_are_replaced_not_appended():
+    docs = base()
+    D.main_document(docs)["cluster"].update({"network": {"podSubnets": ["10.244.0.0/16"]},
+                                             "apiServer": {"extraArgs": {"a": ["x"], "b": "1"},
+                                                           "admissionControl": [{"name": "P", "configuration": {"k": 1, "l": 2}}]}})
+    out = P.apply_patches(docs, [{"cluster": {"network": {"podSubnets": ["10.0.0.0/16"]},
+                                              "apiServer": {"extraArgs": {"a": ["y"]},
+                                                            "admissionControl": [{"name": "P", "configuration": {"k": 3}}, {"name": "Q"}]}}},
+                                 "apiVersion: v1alpha1\nkind: NetworkRuleConfig\nname: etcd\nportSelector: {ports: [2379]}\n"])
+    cluster = D.main_document(out)["cluster"]
+    assert cluster["network"]["podSubnets"] == ["10.0.0.0/16"]
+    assert cluster["apiServer"]["extraArgs"] == {"a": ["y"], "b": "1"}, "Args: each argument replaced whole"
+    assert cluster["apiServer"]["admissionControl"] == [{"name": "P", "configuration": {"k": 3, "l": 2}}, {"name": "Q"}]
+    assert D.find(out, "NetworkRuleConfig", "etcd")["portSelector"] == {"ports": [2379], "protocol": "tcp"}
 
 
 def test_document_delete_and_add_in_one_patch():
