@@ -287,8 +287,8 @@ def test_merge_adds_user_rules_to_a_rendered_group_and_keeps_their_fields():
 # --- remote_group_id references (issue 18, defects 1 and 2) -------------------------------
 
 def test_remote_group_id_of_an_environment_group_compares_as_its_name():
-    live = {"c1-worker": {"id": "W", "security_group_rules": [api("r1", protocol="tcp", port_range_min=22, port_range_max=22,
-                                                                        remote_group_id="W")]}}
+    rule = api("r1", protocol="tcp", port_range_min=22, port_range_max=22, remote_group_id="W")
+    live = {"c1-worker": {"id": "W", "security_group_rules": [rule]}}
     desired = [group("c1-worker", [{"protocol": "tcp", "port": 22, "remote_group_id": "W"}])]
     assert R.external_remote_ids(desired, live) == []
     resolved = R.resolve_remote_ids(desired, live, set())
