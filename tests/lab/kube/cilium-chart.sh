@@ -14,5 +14,5 @@ set -euo pipefail
 . "$REPO/tests/lab/kube/lib.sh"
 go_setup
 chart="$(cilium_module_dir)/install/kubernetes/cilium"
-[ -f "$chart/Chart.yaml" ] && [ -f "$chart/values.schema.json" ] || kube_die "no Helm chart under $chart"
+if [ ! -f "$chart/Chart.yaml" ] || [ ! -f "$chart/values.schema.json" ]; then kube_die "no Helm chart under $chart"; fi
 echo "$chart"
