@@ -22,7 +22,7 @@ description:
     task before any request that writes, naming the entry (C(objects[3])).
   - O(patches) are partial objects applied onto objects that are not ours (labels on an existing Namespace); they are
     never labelled as ours, never pruned, never forced, and created only with C(create=true).
-  - With O(delivery=render) nothing is sent: the objects and patches are written to O(render_dir), one file each plus a
+  - With O(delivery=render) nothing is sent; the objects and patches are written to O(render_dir), one file each plus a
     C(kustomization.yaml), for GitOps.
   - The same planning, apply and result shape serve M(safespring.netsec.cilium_network_policy).
 author:
