@@ -39,7 +39,7 @@ def test_converge_with_ssa_then_second_run_changes_nothing(tmp_path, kubernetes_
     double = kubernetes_contract_double
     rc, res, proc = run(tmp_path, policy_task(double, baseline))
     assert rc == 0, proc.stdout[-3000:]
-    assert res["apply"]["changed"] and len(res["apply"]["summary"]["create"]) == len(baseline)
+    assert res["apply"]["changed"] and len(res["apply"]["created"]) == len(baseline)
     sent = patches(double)
     assert len(sent) == len(baseline)
     assert all(ct == "application/apply-patch+yaml" and q["fieldManager"] == "safespring.netsec" and q.get("force") == "false"
@@ -95,7 +95,7 @@ def test_prune_deletes_only_owned_policies_no_longer_declared(tmp_path, kubernet
     run(tmp_path, policy_task(double, baseline))
     rc, res, proc = run(tmp_path, policy_task(double, baseline[:2]))
     assert rc == 0, proc.stdout[-3000:]
-    pruned = res["apply"]["summary"]["prune"]
+    pruned = res["apply"]["pruned"]
     assert len(pruned) == len(baseline) - 2
     assert double.get("CiliumNetworkPolicy", "netsec-kube-dns", "kube-system") is None
     assert double.get("CiliumNetworkPolicy", "team-a", "shop") is not None
