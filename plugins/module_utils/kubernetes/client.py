@@ -186,10 +186,12 @@ class KubeClient(object):
         self.calls.append(("delete", describe(key)))
         body = {"apiVersion": "v1", "kind": "DeleteOptions",
                 "preconditions": {"uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion")}}
+        kwargs = {}
         if dry_run:
             body["dryRun"] = ["All"]
+            kwargs["dry_run"] = "All"  # the query parameter too, as kubectl --dry-run=server sends it
         try:
-            res.delete(name=key.name, namespace=key.namespace or None, body=body)
+            res.delete(name=key.name, namespace=key.namespace or None, body=body, **kwargs)
         except NotFoundError:
             return
         except DynamicApiError as exc:
