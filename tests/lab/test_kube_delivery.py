@@ -163,3 +163,17 @@ def test_foreign_object_under_a_declared_name_is_refused_before_any_write(kube, 
     assert err.value.field == "objects[2]", err.value.field
     assert versions(kube, objects) == before, "nothing was written, not even the objects before the refused one"
     assert live(kube, squatter)["spec"] == squatter["spec"]
+
+
+def test_delete_precondition_protects_an_object_changed_after_the_plan(kube, client):
+    """Moved here from the contract double: the real apiserver enforces the DELETE's uid + resourceVersion."""
+    obj = owned.stamp(declared("-pre")[0], SET)
+    client.apply(obj)
+    planned = client.get(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], NS)
+    relabelled = copy.deepcopy(obj)
+    relabelled["metadata"]["labels"]["keep"] = "yes"
+    client.apply(relabelled)  # someone changed it after our plan
+    with pytest.raises(kclient.KubeError) as err:
+        client.delete(planned)
+    assert err.value.status == 409
+    assert live(kube, obj) is not None
