@@ -85,7 +85,7 @@ def main():
           % (statistics.median(r["ready"] for r in rounds), ", ".join("%.2f" % r["ready"] for r in rounds)))
     print("%-28s %12s %12s %12s %12s" % ("SSA of %d NetworkPolicies" % args.count, "ours s", "k8s s", "ours req", "k8s req"))
     for label, a, b in (("first apply", "ours", "core"), ("re-apply (no change)", "ours_again", "core_again")):
-        print("%-28s %12.2f %12.2f %12d %12d   time ratio ours/k8s %.2f, requests %.2f"
+        print("%-28s %12.2f %12.2f %12d %12d   time ratio ours/k8s %.2f, requests %.4f"
               % (label, med(a, 0), med(b, 0), med(a, 1), med(b, 1), med(a, 0) / med(b, 0), med(a, 1) / max(med(b, 1), 1)))
 
 
