@@ -20,6 +20,8 @@ description:
   - "Ownership is two labels: C(app.kubernetes.io/managed-by=safespring.netsec) and
     C(netsec.safespring.com/owned-set=<owned_set>). Objects without them are never changed or
     deleted; a declared policy whose name is taken by such an object fails before any change."
+  - Planning, apply, pruning and the result shape are those of M(safespring.netsec.kubernetes_owned_set) (one delivery
+    path, C(module_utils/kubernetes/delivery.py)).
   - With O(delivery=render) nothing is sent; the policies are written to O(render_dir), one
     file each plus a C(kustomization.yaml), for GitOps.
   - Before that, O(policies) and O(extra_policies) together go through the world-exposure lint of the security
@@ -103,6 +105,7 @@ requirements:
   - kubernetes (Python) for O(delivery=apply)
   - jsonschema
 seealso:
+  - module: safespring.netsec.kubernetes_owned_set
   - module: safespring.netsec.cilium_install
   - module: safespring.netsec.cilium_status
 """
@@ -125,16 +128,41 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed:
+  description: Whether anything was (or, in check mode, would be) created, updated or pruned.
+  returned: always
+  type: bool
+created:
+  description: Policies created (C(Kind namespace/name)); with O(delivery=render), policies whose file is new.
+  returned: success
+  type: list
+  elements: str
+  sample: ["CiliumClusterwideNetworkPolicy netsec-host-worker"]
+updated:
+  description: Policies updated.
+  returned: success
+  type: list
+  elements: str
+pruned:
+  description: Policies of the set deleted because no longer declared; with O(delivery=render), stale files removed.
+  returned: success
+  type: list
+  elements: str
+unchanged:
+  description: Policies already as declared.
+  returned: success
+  type: list
+  elements: str
 plan:
   description: One entry per object and action (create, update, unchanged, prune), in order.
   returned: success
   type: list
   elements: dict
   sample: [{"action": "create", "object": "CiliumClusterwideNetworkPolicy netsec-host-worker"}]
-summary:
-  description: Object names grouped by action.
-  returned: success
-  type: dict
+requests:
+  description: HTTP requests sent to the API server.
+  returned: when O(delivery=apply)
+  type: int
 files:
   description: Files of the render directory (O(delivery=render)).
   returned: when O(delivery=render)
@@ -142,13 +170,11 @@ files:
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import client as kclient
-from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import exposure, owned, render, validate
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import delivery, exposure, owned, validate
 
 API_VERSION = "cilium.io/v2"
 KINDS = {"CiliumNetworkPolicy": ("ciliumnetworkpolicies.cilium.io", True),
@@ -206,12 +232,6 @@ def load_schemas(params, client, kinds):
     return schemas
 
 
-def plan_render(policies, owned_set, path, kustomization):
-    stamped = [owned.stamp(p, owned_set) for p in policies]
-    planned = render.plan_directory(stamped, path, kustomization=kustomization)
-    return stamped, planned
-
-
 def main():
     spec = dict(
         policies=dict(type="list", elements="dict", required=True),
@@ -234,32 +254,16 @@ def main():
         owned.check_owned_set_name(p["owned_set"])
         policies = lint(p)
         kinds = sorted(set(pol.get("kind") for pol in policies if pol.get("kind") in KINDS)) or sorted(KINDS)
+        request = delivery.parse(policies, p["owned_set"], kinds=[{"api_version": API_VERSION, "kind": k} for k in sorted(KINDS)],
+                                 prune=p["prune"], force_conflicts=p["force_conflicts"], field="policies")
         if p["delivery"] == "render":
             check_all(p, load_schemas(p, None, kinds))
-            stamped, planned = plan_render(policies, p["owned_set"], p["render_dir"], p["kustomization"])
-            existing = render.read_directory(p["render_dir"])
-            result["plan"] = [{"action": "write", "object": n} for n in sorted(planned["write"])] + \
-                             [{"action": "remove", "object": n} for n in planned["remove"]]
-            result["files"] = [os.path.join(p["render_dir"], n) for n in planned["files"]]
-            result["summary"] = {"write": sorted(planned["write"]), "remove": planned["remove"]}
-            result["changed"] = bool(planned["write"] or planned["remove"])
-            if module._diff:
-                result["diff"] = [{"before_header": n, "after_header": n, "before": existing.get(n, ""), "after": c}
-                                  for n, c in sorted(planned["write"].items())]
-            if result["changed"] and not module.check_mode:
-                render.write_directory(p["render_dir"], planned)
+            result = delivery.render(request, p["render_dir"], p["kustomization"], check_mode=module.check_mode, want_diff=module._diff)
         else:
             client = kclient.KubeClient(kubeconfig=p["kubeconfig"], context=p["context"], host=p["host"], api_key=p["api_key"],
                                         ca_cert=p["ca_cert"], validate_certs=p["validate_certs"])
             check_all(p, load_schemas(p, client, kinds))
-            live = client.live_for(policies, p["owned_set"], [(API_VERSION, k) for k in sorted(KINDS)])
-            actions = owned.plan(policies, live, p["owned_set"], prune=p["prune"], field="policies")
-            result["plan"] = [{"action": a.action, "object": owned.describe(a.key)} for a in actions]
-            result["summary"] = owned.summary(actions)
-            result["changed"] = owned.changed(actions)
-            if module._diff:
-                result["diff"] = owned.diff(actions)
-            kclient.execute(client, actions, check_mode=module.check_mode, force_conflicts=p["force_conflicts"])
+            result = delivery.deliver(client, request, check_mode=module.check_mode, want_diff=module._diff)
     except NetsecError as exc:
         exc.fail(module, **result)
     module.exit_json(**result)

@@ -33,8 +33,8 @@ description:
     C(netsec.safespring.com/owned-set=<owned_set>) so that pruning touches only this set.
   - With O(render_dir) the objects are also written there for GitOps, one file each plus a
     C(kustomization.yaml); files this module wrote and no longer declared are removed, other files are never touched.
-  - Applying to a cluster is left to M(kubernetes.core.k8s) (the role does it); prove the result with
-    M(safespring.netsec.netpol_reachability).
+  - Applying to a cluster is left to M(safespring.netsec.kubernetes_owned_set) (the role passes it RV(owned_objects)
+    and RV(namespace_patches)); prove the result with M(safespring.netsec.netpol_reachability).
 author:
   - Safespring platform team (@safespring)
 extends_documentation_fragment:
@@ -52,7 +52,7 @@ attributes:
       - Shows each file of O(render_dir) that would be written or removed.
 seealso:
   - module: safespring.netsec.netpol_reachability
-  - module: kubernetes.core.k8s
+  - module: safespring.netsec.kubernetes_owned_set
 options:
   create_namespaces:
     description: Default of O(namespaces[].create).
@@ -123,6 +123,18 @@ policy_keys:
   type: list
   elements: str
   sample: [NetworkPolicy/shop/default-deny]
+owned_objects:
+  description: The objects of the owned set (every object but the Namespaces), for M(safespring.netsec.kubernetes_owned_set).
+  returned: always
+  type: list
+  elements: dict
+namespace_patches:
+  description:
+    - The Namespaces as patches C({object, create}) for M(safespring.netsec.kubernetes_owned_set) (labels applied onto
+      the existing Namespace, created only when C(create) is true; never pruned).
+  returned: always
+  type: list
+  elements: dict
 create:
   description: Namespaces to create (the others only get their labels patched when they exist).
   returned: always
@@ -191,7 +203,11 @@ def plan(params):
     policies = [o for o in objects if o["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy")]
     keys = ["%s/%s/%s" % (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objects]
     creates = [ns["name"] for ns in norm["namespaces"] if ns["create"]]
-    return {"objects": objects, "policies": policies, "summary": summary, "policy_keys": keys, "create": creates}
+    # Namespaces are not the set's: their labels are patched onto whoever owns them (created only when asked).
+    patches = [{"object": o, "create": o["metadata"]["name"] in creates} for o in objects if o["kind"] == "Namespace"]
+    owned_objects = [o for o in objects if o["kind"] != "Namespace"]
+    return {"objects": objects, "policies": policies, "summary": summary, "policy_keys": keys, "create": creates,
+            "owned_objects": owned_objects, "namespace_patches": patches}
 
 
 def main():

@@ -171,6 +171,20 @@ owned_kinds:
   type: list
   elements: str
   sample: [ClusterRoleBinding, RoleBinding, ClusterRole]
+kinds:
+  description:
+    - RV(owned_kinds) as M(safespring.netsec.kubernetes_owned_set) takes them (O(safespring.netsec.kubernetes_owned_set#module:kinds)),
+      in prune order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"api_version": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding"}]
+legacy_managed_by:
+  description: Managed-by values of releases before owned sets, whose objects are this role's (adopted, or pruned when stale).
+  returned: always
+  type: list
+  elements: str
+  sample: [safespring.netsec.zitadel_rbac]
 zitadel_roles:
   description: The role keys as O(safespring.netsec.zitadel_project#module:roles) entries (key, display_name, group).
   returned: always
@@ -268,7 +282,8 @@ def plan(p):
         kubeconfig = authn.kubeconfig(p["cluster_name"], p["server"], p["issuer_url"], p["client_id"], project_id=p["project_id"],
                                       certificate_authority_data=p["certificate_authority_data"])
     return dict(authentication_configuration=config, rbac=objects, rbac_keys=rbac.object_keys(objects), owned_set=owned_set,
-                owned_kinds=list(rbac.PRUNE_ORDER), role_keys=keys, zitadel_roles=rbac.zitadel_roles(keys), kubeconfig=kubeconfig)
+                owned_kinds=list(rbac.PRUNE_ORDER), role_keys=keys, legacy_managed_by=[rbac.LEGACY_MANAGED_BY],
+                kinds=[{"api_version": rbac.API_VERSION, "kind": kind} for kind in rbac.PRUNE_ORDER], zitadel_roles=rbac.zitadel_roles(keys), kubeconfig=kubeconfig)
 
 
 def main():

@@ -1,5 +1,14 @@
-"""cilium_network_policy / cilium_status through ansible-playbook against the Kubernetes API
-contract double (strict about server-side apply, dry run, preconditions and CRD validation)."""
+"""cilium_network_policy / cilium_status / the cilium role through ansible-playbook against the
+Kubernetes API contract double (strict about server-side apply, dry run, preconditions and CRD
+validation).
+
+Why not the real apiserver (yet): the status and role tests need Cilium agent state (a DaemonSet's
+status, running agent Pods, CiliumNodes with WireGuard keys) that only a kubelet and the Cilium
+agents produce, and the lab control plane has neither. The policy-delivery behaviour itself (SSA,
+no-change re-apply, prune with preconditions, foreign-name refusal, dry-run check mode) is proven
+against the real kube-apiserver with Cilium's CRDs in tests/lab/test_kube_delivery.py; the
+playbook-level policy tests here are still to be moved there.
+"""
 import copy
 
 
@@ -8,7 +17,6 @@ import pytest
 from fixtures.cilium import LAB_ADDRESS_BOOK, LAB_CLUSTER, run_playbook
 
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import policies as cpol
-from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import client as kclient
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned
 
 SET = "cilium-baseline"
@@ -39,7 +47,7 @@ def test_converge_with_ssa_then_second_run_changes_nothing(tmp_path, kubernetes_
     double = kubernetes_contract_double
     rc, res, proc = run(tmp_path, policy_task(double, baseline))
     assert rc == 0, proc.stdout[-3000:]
-    assert res["apply"]["changed"] and len(res["apply"]["summary"]["create"]) == len(baseline)
+    assert res["apply"]["changed"] and len(res["apply"]["created"]) == len(baseline)
     sent = patches(double)
     assert len(sent) == len(baseline)
     assert all(ct == "application/apply-patch+yaml" and q["fieldManager"] == "safespring.netsec" and q.get("force") == "false"
@@ -95,7 +103,7 @@ def test_prune_deletes_only_owned_policies_no_longer_declared(tmp_path, kubernet
     run(tmp_path, policy_task(double, baseline))
     rc, res, proc = run(tmp_path, policy_task(double, baseline[:2]))
     assert rc == 0, proc.stdout[-3000:]
-    pruned = res["apply"]["summary"]["prune"]
+    pruned = res["apply"]["pruned"]
     assert len(pruned) == len(baseline) - 2
     assert double.get("CiliumNetworkPolicy", "netsec-kube-dns", "kube-system") is None
     assert double.get("CiliumNetworkPolicy", "team-a", "shop") is not None
@@ -141,22 +149,6 @@ def test_status_proves_encryption_from_published_keys(tmp_path, kubernetes_contr
     assert st["encryption"]["proven"] and st["encryption"]["nodes_with_key"] == nodes
     assert st["host_firewall"] == {"enabled": True, "enforcing": True} and st["enforcement"]["mode"] == "always"
     assert [r[0] for r in double.requests if r[0] != "GET"] == []
-
-
-def test_client_delete_precondition_protects_an_object_changed_after_the_plan(kubernetes_contract_double, baseline, tmp_path, monkeypatch):
-    import tempfile
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # discovery cache of the kubernetes client
-    double = kubernetes_contract_double
-    client = kclient.KubeClient(host=double.url, api_key=double.token)
-    client.apply(owned.stamp(baseline[0], SET))
-    planned = client.get("cilium.io/v2", baseline[0]["kind"], baseline[0]["metadata"]["name"])
-    relabelled = owned.stamp(baseline[0], SET)
-    relabelled["metadata"]["labels"]["keep"] = "yes"
-    client.apply(relabelled)  # someone changed it after our plan
-    with pytest.raises(kclient.KubeError) as err:
-        client.delete(planned)
-    assert err.value.status == 409
-    assert double.get(baseline[0]["kind"], baseline[0]["metadata"]["name"]) is not None
 
 
 def seed_cilium(double, ready=True, nodes=("cp1", "w1")):

@@ -75,7 +75,9 @@ def test_role_applies_rbac_with_owner_labels_and_prunes_only_a_dropped_teams_bin
     assert rc == 0, proc.stdout[-4000:]
     assert api_double.objects == before, "check mode changes nothing"
     sent = writes(api_double)
-    assert sent and all(m == "PATCH" and q.get("dryRun") == "All" for m, dummy_path, q in sent), sent
+    assert sent and all(m in ("PATCH", "DELETE") and q.get("dryRun") == "All" for m, dummy_path, q in sent), sent
+    # the legacy binding's prune is dry-run too: check mode reports it as the real run then does
+    assert [p for m, p, dummy_q in sent if m == "DELETE"] == ["/apis/rbac.authorization.k8s.io/v1/namespaces/retired/rolebindings/zitadel:developer"]
     assert stats["changed"] > 0
 
     rc, dummy_tasks, stats, proc = run_playbook(tmp_path, PLAY, base)
@@ -110,11 +112,14 @@ def test_role_applies_rbac_with_owner_labels_and_prunes_only_a_dropped_teams_bin
     rc, tasks, stats, proc = run_playbook(tmp_path, PLAY, fewer, "--check")
     assert rc == 0, proc.stdout[-4000:]
     assert rbac_state(api_double) == state, "check mode deletes nothing"
-    assert all(m == "PATCH" and q.get("dryRun") == "All" for m, dummy_path, q in writes(api_double, mark))
-    would = tasks["safespring.netsec.zitadel_rbac : RBAC that would be revoked in prod"]
-    assert would["changed"] and sorted(would["msg"]) == sorted([
-        "ClusterRole//zitadel:cluster-reader", "ClusterRoleBinding//zitadel:viewer:cluster-reader",
-        "ClusterRoleBinding//zitadel:viewer:view", "RoleBinding/payments/zitadel:developer"])
+    dry = writes(api_double, mark)
+    assert all(m in ("PATCH", "DELETE") and q.get("dryRun") == "All" for m, dummy_path, q in dry), dry
+    would = [r for n, r in tasks.items() if n.startswith("safespring.netsec.zitadel_rbac : Revoke stale RBAC")]
+    assert len(would) == 1 and would[0]["changed"]
+    assert sorted(would[0]["pruned"]) == sorted([
+        "ClusterRole zitadel:cluster-reader", "ClusterRoleBinding zitadel:viewer:cluster-reader",
+        "ClusterRoleBinding zitadel:viewer:view", "RoleBinding payments/zitadel:developer"]), would[0]["pruned"]
+    assert len([m for m, dummy_path, dummy_q in dry if m == "DELETE"]) == 4, "check mode dry-runs the same four deletions"
 
     mark = len(api_double.requests)
     rc, tasks, stats, proc = run_playbook(tmp_path, PLAY, fewer)
@@ -131,7 +136,8 @@ def test_role_applies_rbac_with_owner_labels_and_prunes_only_a_dropped_teams_bin
     deletes = [path for m, path, dummy_q in sent if m == "DELETE"]
     assert len(deletes) == 4
     assert deletes[-1].endswith("/clusterroles/zitadel:cluster-reader"), "bindings go before the role they reference"
-    assert [m for m, dummy_path, dummy_q in sent] == ["DELETE"] * 4 + ["PATCH"], "access is revoked before anything is applied"
+    # revoked first; the remaining binding is unchanged on the live state, so nothing is applied
+    assert [m for m, dummy_path, dummy_q in sent] == ["DELETE"] * 4, "access is revoked, nothing unchanged is re-sent"
 
 
 def test_role_refuses_a_foreign_object_under_a_declared_name_before_any_change(tmp_path, api_double):

@@ -47,6 +47,17 @@ def selector(owned_set):
     return "%s=%s,%s=%s" % (MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNED_SET_LABEL, owned_set)
 
 
+def legacy_selector(managed_by):
+    """Label selector for objects an older release marked with another managed-by value only."""
+    return "%s=%s" % (MANAGED_BY_LABEL, managed_by)
+
+
+def in_owned_set(obj, owned_set):
+    """True when `obj` carries the owner labels of `owned_set` (the one test of membership)."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and labels.get(OWNED_SET_LABEL) == owned_set
+
+
 def stamp(obj, owned_set):
     """A copy of `obj` carrying the owner labels (top level and metadata copied, the rest shared)."""
     out = dict(obj)
@@ -70,22 +81,28 @@ def describe(key):
     return "%s %s" % (key.kind, where)
 
 
-def owner_of(obj):
-    """The owned set an object belongs to, or None for a foreign object."""
+def owner_of(obj, owned_set=None, legacy_managed_by=()):
+    """The owned set an object belongs to, or None for a foreign object.
+
+    An object whose managed-by value is one of `legacy_managed_by` (an older release of the
+    caller wrote it, before owned sets) counts as `owned_set`'s."""
     labels = (obj.get("metadata") or {}).get("labels") or {}
+    if owned_set and labels.get(MANAGED_BY_LABEL) in legacy_managed_by:
+        return owned_set
     if labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
         return None
     return labels.get(OWNED_SET_LABEL)
 
 
-def plan(desired, live, owned_set, prune=True, field="objects", manager=FIELD_MANAGER):
+def plan(desired, live, owned_set, prune=True, field="objects", manager=FIELD_MANAGER, legacy_managed_by=(), prune_order=()):
     """Plan one owned set.
 
     desired: objects as declared (owner labels are added here).
     live: what the cluster returned: the owned set listed by its selector plus any object
     found under a desired name (whatever its labels), in API-server form.
     Returns a list of Action in a stable order: creates/updates/unchanged in declared order,
-    then prunes sorted by key. Raises NetsecError on duplicates and on foreign-name conflicts.
+    then prunes sorted by the position of their kind in `prune_order` (kinds not named go
+    last), then by key. Raises NetsecError on duplicates and on foreign-name conflicts.
     """
     check_owned_set_name(owned_set)
     live_by_key = {}
@@ -106,7 +123,7 @@ def plan(desired, live, owned_set, prune=True, field="objects", manager=FIELD_MA
         if have is None:
             actions.append(Action("create", key, want, None, []))
             continue
-        owner = owner_of(have)
+        owner = owner_of(have, owned_set, legacy_managed_by)
         if owner is None:
             raise NetsecError("%s already exists and is not managed by this collection" % describe(key), field=item_field,
                               fix="rename the declared object, or remove/relabel the existing one by hand "
@@ -118,8 +135,9 @@ def plan(desired, live, owned_set, prune=True, field="objects", manager=FIELD_MA
         update, reasons = kdiff.needs_update(want, have, manager)
         actions.append(Action("update" if update else "unchanged", key, want, have, reasons))
     if prune:
-        stale = [k for k, obj in live_by_key.items() if k not in seen and owner_of(obj) == owned_set]
-        for key in sorted(stale):
+        stale = [k for k, obj in live_by_key.items() if k not in seen and owner_of(obj, owned_set, legacy_managed_by) == owned_set]
+        rank = dict((kind, i) for i, kind in enumerate(prune_order))
+        for key in sorted(stale, key=lambda k: (rank.get(k.kind, len(rank)), k)):
             actions.append(Action("prune", key, None, live_by_key[key], ["no longer declared"]))
     return actions
 
