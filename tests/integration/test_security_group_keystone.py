@@ -56,12 +56,15 @@ def test_project_b_cannot_see_or_change_project_a_groups(keystone, tmp_path):
         assert b_create["security_groups"][0]["created"] is True
         assert b_create["security_groups"][0]["id"] != a_id
         assert b_absent["security_groups"][0]["deleted"] is True
-        # Referencing project-a's group by id from project-b is refused by Neutron, with its message.
+        # Referencing project-a's group by id from project-b: project-b cannot see it, so the module
+        # refuses it before the first write (issue 18, defect 2), naming the field, and creates nothing.
         foreign = {"name": "ref", "safespring.netsec.security_group": {"security_groups": [
             {"name": name + "-b", "rules": [{"protocol": "tcp", "port": 22, "remote_group_id": a_id}]}]}}
         cleanup_b = sync(name + "-b", [], "absent")
-        refused, dummy_cleanup = play(tmp_path, keystone, "lab-project-b", [dict(foreign, ignore_errors=True), cleanup_b])
-        assert refused["failed"] is True and "HTTP 404" in refused["msg"], refused["msg"]
+        refused, cleanup = play(tmp_path, keystone, "lab-project-b", [dict(foreign, ignore_errors=True), cleanup_b])
+        assert refused["failed"] is True, refused
+        assert "security_groups[0].rules[0].remote_group_id" in refused["msg"] and a_id in refused["msg"], refused["msg"]
+        assert cleanup["changed"] is False, "the refused run left %s-b behind in project-b" % name
         # project-a's group is untouched: a rerun there changes nothing.
         a_again, = play(tmp_path, keystone, "lab-project-a", [sync(name, rules_a)])
         assert a_again["changed"] is False and a_again["security_groups"][0]["id"] == a_id
