@@ -283,7 +283,8 @@ def plan(p):
                                       certificate_authority_data=p["certificate_authority_data"])
     return dict(authentication_configuration=config, rbac=objects, rbac_keys=rbac.object_keys(objects), owned_set=owned_set,
                 owned_kinds=list(rbac.PRUNE_ORDER), role_keys=keys, legacy_managed_by=[rbac.LEGACY_MANAGED_BY],
-                kinds=[{"api_version": rbac.API_VERSION, "kind": kind} for kind in rbac.PRUNE_ORDER], zitadel_roles=rbac.zitadel_roles(keys), kubeconfig=kubeconfig)
+                kinds=[{"api_version": rbac.API_VERSION, "kind": kind} for kind in rbac.PRUNE_ORDER], zitadel_roles=rbac.zitadel_roles(keys),
+                kubeconfig=kubeconfig)
 
 
 def main():
