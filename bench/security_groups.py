@@ -16,9 +16,12 @@ import argparse
 import json
 import os
 import pathlib
+import re
+import resource
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 
 import requests
@@ -245,17 +248,221 @@ def table(measured):
     return "\n".join(lines)
 
 
+# --- the fleet workload (issue 18): 4 groups -> 40 groups x 50 rules -> 10 clusters ---------
+
+FLEET_SIZES = ("4 groups", "40 groups", "10 clusters")
+FLEET_TOOLS = ("ours", "cloud")
+
+
+def fleet_groups(prefix, count=40, change=False):
+    """40 groups x 50 rules: 10 remote-group references to other groups of the set, 38 CIDRs,
+    2 egress rules. change=True moves one CIDR rule of the first group from tcp/2000 to 2999."""
+    names = ["%sg%02d" % (prefix, i) for i in range(count)]
+    groups = {}
+    for i, name in enumerate(names):
+        rules = [{"protocol": "tcp", "port": 1000 + j, "remote_group": names[(i + j + 1) % count]} for j in range(10)]
+        rules += [{"protocol": "tcp", "port": 2000 + j, "remote_ip_prefix": "10.%d.%d.0/24" % (i, j)} for j in range(38)]
+        rules += [{"direction": "egress", "ethertype": "IPv4"}, {"direction": "egress", "ethertype": "IPv6"}]
+        groups[name] = rules
+    if change:
+        groups[names[0]][10] = dict(groups[names[0]][10], port=2999)
+    return groups
+
+
+def fleet_clusters(prefix, count=10, change=False):
+    """{cluster name: {group: [rule]}}: `count` clusters of the lab's shape (workload())."""
+    out = {}
+    for i in range(count):
+        name = "%sc%02d-" % (prefix, i)
+        out[name.rstrip("-")] = workload(name, change=change and i == 0)
+    return out
+
+
+def floor_book():
+    return [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "floor", "ansible.builtin.ping": {}}]}]
+
+
+def clusters_books(tool, clusters):
+    """One inventory host per cluster (hostvars `fleet_groups`); ours syncs every cluster in one
+    call (run_once, one list request), the incumbent per host, groups first, then the rules."""
+    hosts = dict((name, {"ansible_connection": "local", "fleet_groups": [{"name": n, "rules": r} for n, r in groups.items()]})
+                 for name, groups in clusters.items())
+    if tool == "ours":
+        tasks = [{"name": "fleet", "run_once": True, "safespring.netsec.security_group": {
+            "security_groups": "{{ ansible_play_hosts | map('extract', hostvars, 'fleet_groups') | flatten }}"}}]
+        defaults = {"group/safespring.netsec.openstack": {"cloud": CLOUD}}
+    else:
+        for host in hosts.values():
+            host["fleet_groups"] = [{"name": g["name"], "rules": [to_cloud_rule(r) for r in g["rules"]]} for g in host["fleet_groups"]]
+        defaults = {"group/openstack.cloud.openstack": {"cloud": CLOUD}}
+        tasks = [{"name": "groups", "openstack.cloud.security_group": {"name": "{{ item.name }}"},
+                  "loop": "{{ fleet_groups }}", "loop_control": {"label": "{{ item.name }}"}},
+                 {"name": "rules", "openstack.cloud.security_group": {"name": "{{ item.name }}", "security_group_rules": "{{ item.rules }}"},
+                  "loop": "{{ fleet_groups }}", "loop_control": {"label": "{{ item.name }}"}}]
+    book = [{"hosts": "all", "gather_facts": False, "module_defaults": defaults, "tasks": tasks}]
+    return book, {"all": {"hosts": hosts}}
+
+
+def run_measured(book, workdir, agent, inventory=None, forks=10):
+    """ansible-playbook once: wall, client CPU (the process and every child it waited for:
+    workers and module runs), requests by method and Neutron's own time (access log)."""
+    path = workdir / "play.json"
+    path.write_text(json.dumps(book))
+    inv = "localhost,"
+    if inventory is not None:
+        inv = str(workdir / "inventory.json")
+        pathlib.Path(inv).write_text(json.dumps(inventory))
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_FORKS=str(forks))
+    offset = ACCESS_LOG.stat().st_size
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    proc = subprocess.run(["ansible-playbook", "-i", inv, "-c", "local", str(path)],
+                          capture_output=True, text=True, env=env, check=False)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    time.sleep(0.3)  # gunicorn logs a request after answering it
+    with open(ACCESS_LOG, "rb") as f:
+        f.seek(offset)
+        lines = [x for x in f.read().decode(errors="replace").splitlines() if ('"%s' % agent) in x] if agent else []
+    counts, neutron_ms = Counter(), 0
+    for line in lines:
+        parts = line.split(" ", 4)
+        counts[parts[0]] += 1
+        neutron_ms += int(parts[3]) if parts[3].isdigit() else 0
+    changed = sum(int(m) for m in re.findall(r" changed=(\d+)", proc.stdout.split("PLAY RECAP")[-1]))
+    return {"wall": wall, "cpu": cpu, "requests": dict(counts), "neutron": neutron_ms / 1000.0, "rc": proc.returncode,
+            "changed": changed, "tail": proc.stdout[-1500:] if proc.returncode else ""}
+
+
+class FleetTool(object):
+    """One tool at one size: its own names, both variants (base and one rule changed)."""
+
+    def __init__(self, tool, size, prefix, workdir):
+        self.tool, self.size, self.workdir = tool, size, workdir
+        self.prefix = "%s%s%d-" % (prefix, tool[0], FLEET_SIZES.index(size))
+        if size == "10 clusters":
+            self.variants = (fleet_clusters(self.prefix), fleet_clusters(self.prefix, change=True))
+            self.rules = sum(len(r) for c in self.variants[0].values() for r in c.values())
+        else:
+            make = (lambda change: workload(self.prefix, change)) if size == "4 groups" else \
+                (lambda change: fleet_groups(self.prefix, change=change))
+            self.variants = (make(False), make(True))
+            self.rules = sum(len(r) for r in self.variants[0].values())
+        self.current = 0
+        self.results = dict((p, []) for p in PHASES)
+
+    def flat(self, variant):
+        if self.size == "10 clusters":
+            return dict((n, r) for c in variant.values() for n, r in c.items())
+        return variant
+
+    def phase(self, phase, index):
+        variant = self.variants[index]
+        if self.size == "10 clusters":
+            book, inventory = clusters_books(self.tool, variant)
+        else:
+            book, inventory = playbook(self.tool, variant), None
+        result = run_measured(book, self.workdir, AGENTS[self.tool], inventory)
+        result["converged"] = converged(self.prefix, self.flat(variant))
+        self.current = index
+        self.results[phase].append(result)
+        print("  %-11s %-5s %-16s %7.1fs cpu %5.1fs neutron %6.1fs  %-26s changed=%s converged=%s rc=%d" % (
+            self.size, self.tool, phase, result["wall"], result["cpu"], result["neutron"], fmt_requests(result["requests"]),
+            result["changed"], result["converged"], result["rc"]), file=sys.stderr)
+        if result["rc"]:
+            print(result["tail"], file=sys.stderr)
+
+    def median(self, phase):
+        runs = self.results[phase]
+        if not runs:
+            return None
+        walls = sorted(r["wall"] for r in runs)
+        mid = walls[len(walls) // 2]
+        return dict(next(r for r in runs if r["wall"] == mid), runs=len(runs))
+
+
+def fleet(args, workdir):
+    prefix = "b18%s-" % uuid.uuid4().hex[:4]
+    sizes = [s for s in FLEET_SIZES if s.split()[0] in args.sizes.split(",")]
+    floor = []
+    out = {}
+    for size in sizes:
+        tools = [FleetTool(t, size, prefix, workdir) for t in args.tools.split(",")]
+        out[size] = tools
+
+        def rounds(tool, phase):
+            if tool.tool == "ours" or size == "4 groups":
+                return args.repeat
+            return args.cloud_fleet_repeat
+        try:
+            for phase, index_of in ((PHASES[0], lambda t: 0), (PHASES[1], lambda t: t.current),
+                                    (PHASES[2], lambda t: 1 - t.current)):
+                for rnd in range(max(rounds(t, phase) for t in tools)):
+                    for tool in tools:
+                        if rnd >= rounds(tool, phase):
+                            continue
+                        if phase == PHASES[0]:
+                            cleanup(tool.prefix)
+                        tool.phase(phase, index_of(tool))
+                    floor.append(run_measured(floor_book(), workdir, None))
+        finally:
+            for tool in tools:
+                cleanup(tool.prefix)
+    print(fleet_table(out, floor))
+    return out, floor
+
+
+def fleet_table(out, floor):
+    walls = sorted(f["wall"] for f in floor)
+    cpus = sorted(f["cpu"] for f in floor)
+    floor_wall, floor_cpu = walls[len(walls) // 2], cpus[len(cpus) // 2]
+    lines = ["| size | phase | tool | rules | runs | wall s | client CPU s | Neutron s | requests | wall vs incumbent | wall vs floor |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for size, tools in out.items():
+        by_tool = dict((t.tool, t) for t in tools)
+        for phase in PHASES:
+            ours = by_tool.get("ours") and by_tool["ours"].median(phase)
+            for tool in tools:
+                m = tool.median(phase)
+                if m is None:
+                    continue
+                ratio = ""
+                if tool.tool == "cloud" and ours:
+                    ratio = "%.1fx" % (m["wall"] / ours["wall"])
+                lines.append("| %s | %s | %s | %d | %d | %.2f | %.2f | %.2f | %s | %s | %.2fx |" % (
+                    size, phase, tool.tool, tool.rules, m["runs"], m["wall"], m["cpu"], m["neutron"],
+                    fmt_requests(m["requests"]), ratio, m["wall"] / floor_wall))
+    lines.append("")
+    lines.append("Floor (bare ansible-playbook, one ansible.builtin.ping task, interleaved): wall %.2f s, client CPU %.2f s "
+                 "(median of %d)." % (floor_wall, floor_cpu, len(floor)))
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tools", default="ours,cloud,loop")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each phase per tool, the loop's excepted (median reported)")
     parser.add_argument("--loop-rules", type=int, default=40, help="rules in the loop's subset (0: all 190, ~270 s a phase)")
     parser.add_argument("--json", help="write the measurements here")
+    parser.add_argument("--fleet", action="store_true", help="the fleet workload: 4 groups, 40 groups x 50 rules, 10 clusters")
+    parser.add_argument("--sizes", default="4,40,10", help="fleet sizes to run (4: lab shape, 40: 40x50, 10: ten clusters)")
+    parser.add_argument("--cloud-fleet-repeat", type=int, default=1,
+                        help="rounds of openstack.cloud.security_group at 40 groups and 10 clusters (~7 min a round)")
     args = parser.parse_args()
     if requests.get(API + "/security-groups", timeout=10).status_code != 200:
         raise SystemExit("the lab Neutron is not up: tests/lab/neutron.sh up")
     workdir = REPO / ".build" / "bench-security-groups"
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.fleet:
+        args.tools = ",".join(t for t in args.tools.split(",") if t in FLEET_TOOLS)
+        measured, floor = fleet(args, workdir)
+        if args.json:
+            pathlib.Path(args.json).write_text(json.dumps({"floor": floor, "sizes": dict(
+                (size, [dict(tool=t.tool, rules=t.rules, results=t.results) for t in tools]) for size, tools in measured.items())},
+                indent=1))
+        return
     names = args.tools.split(",")
     tools = [Tool(t, workdir, args.loop_rules or None) for t in names]
     # Interleaved, so that every tool meets the same machine load (2 shared cores).

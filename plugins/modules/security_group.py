@@ -105,6 +105,14 @@ options:
         type: list
         elements: dict
         default: []
+  clusters:
+    description:
+      - More clusters, each a mapping like O(cluster), synced in the same call. A fleet's groups are then read in one
+        request and its rules planned together, rather than one module run (and one list request) per cluster.
+      - Cluster names must be unique across O(cluster) and O(clusters).
+    type: list
+    elements: dict
+    default: []
   waivers:
     description:
       - Named exceptions to the lint that refuses etcd, kubelet, Talos apid/trustd, NodePorts and 6443 open to the
@@ -251,7 +259,7 @@ summary:
 """
 
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
-from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
+from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import rules as R
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import client as C
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import render
@@ -261,9 +269,16 @@ from ansible_collections.safespring.netsec.plugins.module_utils.openstack.sync i
 def desired_from_params(params):
     """Parse, render, merge and lint: everything that can fail without the cloud."""
     rendered = []
-    if params.get("cluster") is not None:
-        spec = pm.ClusterSpec.from_dict(params["cluster"], field="cluster")
-        rendered = render(spec, cluster_field="cluster")
+    specs = [("cluster", params["cluster"])] if params.get("cluster") is not None else []
+    specs += [("clusters[%d]" % i, c) for i, c in enumerate(params.get("clusters") or [])]
+    for field, raw in specs:
+        spec = pm.ClusterSpec.from_dict(raw, field=field)
+        taken = set(g.name for g in rendered)
+        for group in render(spec, cluster_field=field):
+            if group.name in taken:
+                raise NetsecError("cluster %r is given twice" % spec.name, field=field_path(field, "name"),
+                                  fix="give each cluster once; cluster names must be unique")
+            rendered.append(group)
     user = R.parse_groups([_drop_none(g) for g in params.get("security_groups") or []], "security_groups",
                           known_names=[g.name for g in rendered])
     groups = R.merge_groups(rendered, user)
@@ -292,6 +307,7 @@ def main():
                 rules=dict(type="list", elements="dict", default=[]),
             )),
             cluster=dict(type="dict"),
+            clusters=dict(type="list", elements="dict", default=[]),
             waivers=dict(type="list", elements="dict", default=[]),
             protected_rules=dict(type="dict", default={}),
         ),
