@@ -42,10 +42,11 @@ PHASES = ("first converge", "no-op rerun", "one-rule change")
 ISSUE_BASELINE = {"cloud": (20.0, 11.0, 11.0), "loop": (270.0, 270.0, 270.0), "sdk script": (7.6, 0.6, 0.8)}
 
 
-def cluster(name):
+def cluster(name, change=False):
+    """The lab's cluster spec; change=True replaces one admin CIDR (one rule on the jump host)."""
     return {"name": name, "talos": {"kubespan": True},
             "loadbalancer": {"api_cidrs": ["198.51.100.0/24", "2001:db8:7::/48"]},
-            "jump_host": {"admin_cidrs": ["198.18.2.5/32", "fd5a:fe:2::5/128"]},
+            "jump_host": {"admin_cidrs": ["198.18.2.6/32" if change else "198.18.2.5/32", "fd5a:fe:2::5/128"]},
             "egress": {"restrict": ["control_plane", "worker"], "dns": ["192.0.2.53", "2001:db8::53"],
                        "ntp": ["192.0.2.123", "2001:db8::123"], "registries": ["198.51.100.10", "2001:db8:1::10"],
                        "oidc_issuer": ["203.0.113.5"]}}
@@ -78,8 +79,12 @@ def workload(prefix, change=False):
 
 
 def to_cloud_rule(rule):
+    """Our rule dict in openstack.cloud.security_group's format (ether_type, port_range_min/max)."""
     out = dict(rule)
-    out["ether_type"] = out.pop("ethertype")
+    out["ether_type"] = out.pop("ethertype", "IPv4")
+    if "port" in out:
+        low, dummy, high = str(out.pop("port")).partition("-")
+        out["port_range_min"], out["port_range_max"] = int(low), int(high or low)
     return out
 
 
@@ -269,31 +274,60 @@ def fleet_groups(prefix, count=40, change=False):
     return groups
 
 
-def fleet_clusters(prefix, count=10, change=False):
-    """{cluster name: {group: [rule]}}: `count` clusters of the lab's shape (workload())."""
-    out = {}
-    for i in range(count):
-        name = "%sc%02d-" % (prefix, i)
-        out[name.rstrip("-")] = workload(name, change=change and i == 0)
-    return out
+def fleet_specs(prefix, count=10, change=False):
+    """`count` cluster specs of the lab's shape; change=True: one admin CIDR of the first replaced."""
+    return [cluster("%sc%02d" % (prefix, i), change=change and i == 0) for i in range(count)]
+
+
+def spec_groups(specs):
+    """The specs rendered as {group: [rule dict]}: what the incumbent is given, and the judge."""
+    return dict((g.name, [as_dict(r) for r in g.rules]) for spec in specs for g in render(spec))
 
 
 def floor_book():
     return [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "floor", "ansible.builtin.ping": {}}]}]
 
 
-def clusters_books(tool, clusters):
-    """One inventory host per cluster (hostvars `fleet_groups`); ours syncs every cluster in one
-    call (run_once, one list request), the incumbent per host, groups first, then the rules."""
-    hosts = dict((name, {"ansible_connection": "local", "fleet_groups": [{"name": n, "rules": r} for n, r in groups.items()]})
-                 for name, groups in clusters.items())
+# A module that only takes our module's arguments (Ansible templates, sends, validates and
+# echoes them) and does nothing: the floor for a task of this size, Ansible's own cost.
+ARGS_FLOOR_MODULE = """#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+AnsibleModule(argument_spec=dict(security_groups=dict(type='list', elements='dict', default=[]), cluster=dict(type='dict'),
+                                 clusters=dict(type='list', elements='raw', default=[])), supports_check_mode=True).exit_json(changed=False)
+"""
+
+
+def args_floor_book(book):
+    """Our book with the module swapped for ARGS_FLOOR_MODULE (same arguments, no module_defaults)."""
+    play = dict(book[0], module_defaults={})
+    play["tasks"] = [dict((("netsec_args_floor" if k == "safespring.netsec.security_group" else k), v) for k, v in t.items())
+                     for t in play["tasks"]]
+    return [play]
+
+
+def cluster_book(tool, specs):
+    """One cluster: ours renders it from the spec (`cluster:`), the incumbent gets the rendered rules."""
+    if tool != "ours":
+        return playbook(tool, spec_groups(specs))
+    return [{"hosts": "localhost", "gather_facts": False,
+             "module_defaults": {"group/safespring.netsec.openstack": {"cloud": CLOUD}},
+             "tasks": [{"name": "cluster", "safespring.netsec.security_group": {"cluster": specs[0]}}]}]
+
+
+def clusters_books(tool, specs):
+    """One inventory host per cluster (hostvars `fleet_cluster`, the spec); ours syncs every cluster
+    in one call (`clusters:`, run_once, one list request), the incumbent per host the rendered
+    groups, groups first, then the rules."""
+    hosts = dict((spec["name"], {"ansible_connection": "local", "fleet_cluster": spec}) for spec in specs)
     if tool == "ours":
         tasks = [{"name": "fleet", "run_once": True, "safespring.netsec.security_group": {
-            "security_groups": "{{ ansible_play_hosts | map('extract', hostvars, 'fleet_groups') | flatten }}"}}]
+            "clusters": "{{ ansible_play_hosts | map('extract', hostvars, 'fleet_cluster') | list }}"}}]
         defaults = {"group/safespring.netsec.openstack": {"cloud": CLOUD}}
     else:
         for host in hosts.values():
-            host["fleet_groups"] = [{"name": g["name"], "rules": [to_cloud_rule(r) for r in g["rules"]]} for g in host["fleet_groups"]]
+            spec = host.pop("fleet_cluster")
+            host["fleet_groups"] = [{"name": n, "rules": [to_cloud_rule(r) for r in rules]}
+                                    for n, rules in spec_groups([spec]).items()]
         defaults = {"group/openstack.cloud.openstack": {"cloud": CLOUD}}
         tasks = [{"name": "groups", "openstack.cloud.security_group": {"name": "{{ item.name }}"},
                   "loop": "{{ fleet_groups }}", "loop_control": {"label": "{{ item.name }}"}},
@@ -312,8 +346,11 @@ def run_measured(book, workdir, agent, inventory=None, forks=10):
     if inventory is not None:
         inv = str(workdir / "inventory.json")
         pathlib.Path(inv).write_text(json.dumps(inventory))
+    library = workdir / "library"
+    library.mkdir(exist_ok=True)
+    (library / "netsec_args_floor.py").write_text(ARGS_FLOOR_MODULE)
     env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_FORKS=str(forks))
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_FORKS=str(forks), ANSIBLE_LIBRARY=str(library))
     offset = ACCESS_LOG.stat().st_size
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
@@ -342,30 +379,34 @@ class FleetTool(object):
     def __init__(self, tool, size, prefix, workdir):
         self.tool, self.size, self.workdir = tool, size, workdir
         self.prefix = "%s%s%d-" % (prefix, tool[0], FLEET_SIZES.index(size))
-        if size == "10 clusters":
-            self.variants = (fleet_clusters(self.prefix), fleet_clusters(self.prefix, change=True))
-            self.rules = sum(len(r) for c in self.variants[0].values() for r in c.values())
+        # The cluster sizes are cluster specs: ours is given the spec (`cluster:` / `clusters:`,
+        # rendered in the module), the incumbent the rendered rules. One-rule change: one admin CIDR.
+        self.specs = None
+        if size == "40 groups":
+            self.variants = (fleet_groups(self.prefix), fleet_groups(self.prefix, change=True))
         else:
-            make = (lambda change: workload(self.prefix, change)) if size == "4 groups" else \
-                (lambda change: fleet_groups(self.prefix, change=change))
-            self.variants = (make(False), make(True))
-            self.rules = sum(len(r) for r in self.variants[0].values())
+            if size == "4 groups":
+                self.specs = tuple([cluster(self.prefix.rstrip("-"), change)] for change in (False, True))
+            else:
+                self.specs = tuple(fleet_specs(self.prefix, 10, change) for change in (False, True))
+            self.variants = tuple(spec_groups(specs) for specs in self.specs)
+        self.rules = sum(len(r) for r in self.variants[0].values())
         self.current = 0
         self.results = dict((p, []) for p in PHASES)
 
-    def flat(self, variant):
+    def book(self, index):
+        """(playbook, inventory or None) of one variant."""
         if self.size == "10 clusters":
-            return dict((n, r) for c in variant.values() for n, r in c.items())
-        return variant
+            return clusters_books(self.tool, self.specs[index])
+        if self.size == "4 groups":
+            return cluster_book(self.tool, self.specs[index]), None
+        return playbook(self.tool, self.variants[index]), None
 
     def phase(self, phase, index):
         variant = self.variants[index]
-        if self.size == "10 clusters":
-            book, inventory = clusters_books(self.tool, variant)
-        else:
-            book, inventory = playbook(self.tool, variant), None
+        book, inventory = self.book(index)
         result = run_measured(book, self.workdir, AGENTS[self.tool], inventory)
-        result["converged"] = converged(self.prefix, self.flat(variant))
+        result["converged"] = converged(self.prefix, variant)
         self.current = index
         self.results[phase].append(result)
         print("  %-11s %-5s %-16s %7.1fs cpu %5.1fs neutron %6.1fs  %-26s changed=%s converged=%s rc=%d" % (
@@ -388,11 +429,15 @@ def fleet(args, workdir):
     sizes = [s for s in FLEET_SIZES if s.split()[0] in args.sizes.split(",")]
     floor = []
     out = {}
+    args_floor = {}
     for size in sizes:
         tools = [FleetTool(t, size, prefix, workdir) for t in args.tools.split(",")]
         out[size] = tools
+        args_floor[size] = []
 
         def rounds(tool, phase):
+            if phase == PHASES[0] and args.first_repeat is not None:
+                return args.first_repeat
             if tool.tool == "ours" or size == "4 groups":
                 return args.repeat
             return args.cloud_fleet_repeat
@@ -407,17 +452,24 @@ def fleet(args, workdir):
                             cleanup(tool.prefix)
                         tool.phase(phase, index_of(tool))
                     floor.append(run_measured(floor_book(), workdir, None))
+                    ours = [t for t in tools if t.tool == "ours"]
+                    if ours and phase != PHASES[0]:
+                        book, inventory = ours[0].book(ours[0].current)
+                        args_floor[size].append(run_measured(args_floor_book(book), workdir, None, inventory))
         finally:
             for tool in tools:
                 cleanup(tool.prefix)
-    print(fleet_table(out, floor))
+    print(fleet_table(out, floor, args_floor))
     return out, floor
 
 
-def fleet_table(out, floor):
-    walls = sorted(f["wall"] for f in floor)
-    cpus = sorted(f["cpu"] for f in floor)
-    floor_wall, floor_cpu = walls[len(walls) // 2], cpus[len(cpus) // 2]
+def _medians(runs):
+    walls, cpus = sorted(r["wall"] for r in runs), sorted(r["cpu"] for r in runs)
+    return walls[len(walls) // 2], cpus[len(cpus) // 2]
+
+
+def fleet_table(out, floor, args_floor=None):
+    floor_wall, floor_cpu = _medians(floor)
     lines = ["| size | phase | tool | rules | runs | wall s | client CPU s | Neutron s | requests | wall vs incumbent | wall vs floor |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for size, tools in out.items():
@@ -437,7 +489,99 @@ def fleet_table(out, floor):
     lines.append("")
     lines.append("Floor (bare ansible-playbook, one ansible.builtin.ping task, interleaved): wall %.2f s, client CPU %.2f s "
                  "(median of %d)." % (floor_wall, floor_cpu, len(floor)))
+    for size, runs in (args_floor or {}).items():
+        if runs:
+            wall, cpu = _medians(runs)
+            lines.append("Floor with ours' arguments at %s (a module that only takes them: Ansible's cost of the task's input), "
+                         "interleaved: wall %.2f s (%.2fx the floor), client CPU %.2f s (median of %d)."
+                         % (size, wall, wall / floor_wall, cpu, len(runs)))
     return "\n".join(lines)
+
+
+# --- address groups (issue 18): N admin CIDRs as literal rules vs one address group ----------
+
+AG_VARIANTS = ("literal rules", "address group")
+AG_SERVICES = (22, 6443)  # ssh and the API from the admin ranges
+
+
+def admin_cidrs(count, change=False):
+    cidrs = ["10.%d.%d.0/24" % (i // 256, i % 256) for i in range(count)]
+    if change:
+        cidrs[-1] = "10.250.0.0/24"  # one range replaced
+    return cidrs
+
+
+def ag_book(variant, prefix, count, change=False):
+    cidrs = admin_cidrs(count, change)
+    egress = [{"direction": "egress", "ethertype": "IPv4"}, {"direction": "egress", "ethertype": "IPv6"}]
+    args = {}
+    if variant == AG_VARIANTS[0]:
+        rules = [{"protocol": "tcp", "port": port, "remote_ip_prefix": c} for port in AG_SERVICES for c in cidrs]
+    else:
+        args["address_groups"] = [{"name": prefix + "admins", "addresses": cidrs}]
+        rules = [{"protocol": "tcp", "port": port, "remote_address_group": prefix + "admins"} for port in AG_SERVICES]
+    args["security_groups"] = [{"name": prefix + "jump", "rules": rules + egress}]
+    return [{"hosts": "localhost", "gather_facts": False, "module_defaults": {"group/safespring.netsec.openstack": {"cloud": CLOUD}},
+             "tasks": [{"name": "admin ranges", "safespring.netsec.security_group": args}]}]
+
+
+def cleanup_address_groups(prefix):
+    cleanup(prefix)
+    body = requests.get(API + "/address-groups", timeout=60).json()
+    for group in body.get("address_groups", []):
+        if group["name"].startswith(prefix):
+            requests.delete(API + "/address-groups/" + group["id"], timeout=60)
+
+
+def address_groups_compare(count, repeat, workdir, first_repeat=None):
+    """Both variants interleaved, ours both times: rules stored, requests and time per phase."""
+    prefix = "b18ag%s-" % uuid.uuid4().hex[:4]
+    prefixes = dict((v, "%s%d-" % (prefix, i)) for i, v in enumerate(AG_VARIANTS))
+    results = dict((v, dict((p, []) for p in PHASES)) for v in AG_VARIANTS)
+    state = dict((v, False) for v in AG_VARIANTS)
+    try:
+        for phase in PHASES:
+            for dummy_round in range(first_repeat if phase == PHASES[0] and first_repeat else repeat):
+                for variant in AG_VARIANTS:
+                    pre = prefixes[variant]
+                    if phase == PHASES[0]:
+                        cleanup_address_groups(pre)
+                        state[variant] = False
+                    elif phase == PHASES[2]:
+                        state[variant] = not state[variant]
+                    result = run_measured(ag_book(variant, pre, count, state[variant]), workdir, AGENTS["ours"])
+                    group = live_groups(pre).get(pre + "jump") or {}
+                    result["rules"] = len(group.get("security_group_rules") or [])
+                    results[variant][phase].append(result)
+                    print("  %-14s %-16s %7.1fs neutron %6.1fs  %-26s changed=%s rules=%d rc=%d" % (
+                        variant, phase, result["wall"], result["neutron"], fmt_requests(result["requests"]), result["changed"],
+                        result["rules"], result["rc"]), file=sys.stderr)
+                    if result["rc"]:
+                        print(result["tail"], file=sys.stderr)
+    finally:
+        for pre in prefixes.values():
+            cleanup_address_groups(pre)
+    lines = ["%d admin CIDRs admitted on tcp/%s: literal rules vs one address group (ours both; medians of %d, first converge %d)"
+             % (count, " and tcp/".join(str(p) for p in AG_SERVICES), repeat, first_repeat or repeat), "",
+             "(one-rule change here: one admin CIDR replaced by another)", "",
+             "| phase | variant | rules in the group | wall s | Neutron s | requests | address group saves |", "|---|---|---|---|---|---|---|"]
+    for phase in PHASES:
+        med = {}
+        for variant in AG_VARIANTS:
+            runs = results[variant][phase]
+            walls = sorted(r["wall"] for r in runs)
+            med[variant] = next(r for r in runs if r["wall"] == walls[len(walls) // 2])
+        for variant in AG_VARIANTS:
+            m = med[variant]
+            saves = ""
+            if variant == AG_VARIANTS[1]:
+                lit = med[AG_VARIANTS[0]]
+                saves = "%d rules, %.1fx wall, %.1fx Neutron time" % (
+                    lit["rules"] - m["rules"], lit["wall"] / m["wall"], lit["neutron"] / m["neutron"] if m["neutron"] else 0.0)
+            lines.append("| %s | %s | %d | %.2f | %.2f | %s | %s |" % (
+                phase, variant, m["rules"], m["wall"], m["neutron"], fmt_requests(m["requests"]), saves))
+    print("\n".join(lines))
+    return results
 
 
 def main():
@@ -448,6 +592,10 @@ def main():
     parser.add_argument("--json", help="write the measurements here")
     parser.add_argument("--fleet", action="store_true", help="the fleet workload: 4 groups, 40 groups x 50 rules, 10 clusters")
     parser.add_argument("--sizes", default="4,40,10", help="fleet sizes to run (4: lab shape, 40: 40x50, 10: ten clusters)")
+    parser.add_argument("--address-group-cidrs", type=int, default=200,
+                        help="with --fleet (or alone with --address-groups): N admin CIDRs as literal rules vs one address group (0: skip)")
+    parser.add_argument("--address-groups", action="store_true", help="only the address-group comparison")
+    parser.add_argument("--first-repeat", type=int, help="rounds of the first converge (default: --repeat; it is Neutron-bound)")
     parser.add_argument("--cloud-fleet-repeat", type=int, default=1,
                         help="rounds of openstack.cloud.security_group at 40 groups and 10 clusters (~7 min a round)")
     args = parser.parse_args()
@@ -455,9 +603,15 @@ def main():
         raise SystemExit("the lab Neutron is not up: tests/lab/neutron.sh up")
     workdir = REPO / ".build" / "bench-security-groups"
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.address_groups:
+        address_groups_compare(args.address_group_cidrs, args.repeat, workdir, args.first_repeat)
+        return
     if args.fleet:
         args.tools = ",".join(t for t in args.tools.split(",") if t in FLEET_TOOLS)
         measured, floor = fleet(args, workdir)
+        if args.address_group_cidrs:
+            print()
+            address_groups_compare(args.address_group_cidrs, args.repeat, workdir, args.first_repeat)
         if args.json:
             pathlib.Path(args.json).write_text(json.dumps({"floor": floor, "sizes": dict(
                 (size, [dict(tool=t.tool, rules=t.rules, results=t.results) for t in tools]) for size, tools in measured.items())},

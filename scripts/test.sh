@@ -43,7 +43,8 @@ trap cleanup EXIT
 
 pytest_stage() {  # pytest_stage NAME PATHS...
   local name="$1"; shift
-  python -m pytest -p no:cacheprovider --junitxml="$REPORT_DIR/$name.xml" "$@"
+  # --durations: CI time is a budget, so every log names the slowest tests.
+  python -m pytest -p no:cacheprovider --durations=25 --junitxml="$REPORT_DIR/$name.xml" "$@"
   # 5 (nothing collected) stays a failure: every stage has tests, so an empty one is a bug.
 }
 
@@ -59,6 +60,8 @@ if want lab || want integration || want e2e || want molecule; then
   # Talos' own checkers (talos-validate per release, talosctl): cached by content, one after the other (nice'd Go builds).
   ( for t in talos-validate-1.13 talos-validate-1.14 talosctl; do "$REPO/tests/tools/talos/build.sh" "$t" || exit 1; done ) > "$LAB_DIR/talos-tools.log" 2>&1 &
 fi
+# Pebble (the ACME test server of tests/integration/test_haproxy_acme.py): cached by content, ~1-1.5 min cold.
+if want integration; then "$REPO/tests/tools/pebble/build.sh" > "$LAB_DIR/pebble-build.log" 2>&1 & fi
 
 if want unit; then run_stage unit pytest_stage unit -q tests/unit; fi
 if want sanity; then

@@ -6,6 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# The one owner label (module_utils.kubernetes.owned), so evidence and delivery agree on what is ours.
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes.owned import OWNED_SET_LABEL
+
 DOCUMENTATION = r"""
 name: talos_firewall_evidence
 short_description: Evidence for the baseline's controls from Talos, Cilium and Kubernetes documents
@@ -16,8 +19,10 @@ description:
     found. The same functions read a rendered GitOps tree and objects read from a live cluster.
   - C(talos_firewall_evidence) (Talos machine-config documents), C(talos_live_evidence) (a
     C(safespring.netsec.talos_info) result), C(cilium_profile_evidence)
-    (Cilium Helm values or the cilium-config ConfigMap data), C(oidc_mfa_evidence)
-    (AuthenticationConfiguration), C(rbac_evidence) and C(exposure_evidence) (Kubernetes objects);
+    (Cilium Helm values or the cilium-config ConfigMap data), C(cilium_live_evidence) (a
+    C(safespring.netsec.cilium_status) result), C(oidc_mfa_evidence)
+    (AuthenticationConfiguration), C(identity_probe_evidence) (the API server's answers to probe tokens),
+    C(rbac_evidence) and C(exposure_evidence) (Kubernetes objects);
     C(owned_set_objects) selects the objects of one of the collection's owned sets.
 author:
   - Safespring platform team (@safespring)
@@ -122,6 +127,26 @@ def cilium_profile_evidence(values):
             "host_firewall": host_firewall}
 
 
+def cilium_live_evidence(status):
+    """cilium_status result -> CNI-01's evidence: encryption proven on the agents, every agent ready,
+    policies enforced (not audit), the host firewall enforcing."""
+    status = status or {}
+    encryption = status.get("encryption") or {}
+    agents = status.get("agents") or {}
+    enforcement = status.get("enforcement") or {}
+    host_firewall = status.get("host_firewall") or {}
+    drift = [str(p) for p in encryption.get("problems") or []]
+    if not encryption.get("proven") and not drift:
+        drift.append("encryption is not proven on the agents")
+    if not agents.get("all_ready"):
+        drift.append("agents not ready: %s" % (agents.get("not_ready") or "no agent answered"))
+    if enforcement.get("audit_mode"):
+        drift.append("policy audit mode is on")
+    if not host_firewall.get("enforcing"):
+        drift.append("host firewall not enforcing")
+    return {"ok": not drift, "drift": drift, "encryption": encryption, "enforcement": enforcement}
+
+
 def oidc_mfa_evidence(config):
     """A JWT authenticator whose claim validation requires MFA in `amr`."""
     config = config or {}
@@ -141,14 +166,72 @@ def oidc_mfa_evidence(config):
     return {"ok": not drift, "drift": drift, "issuers": issuers}
 
 
+def _status(result):
+    try:
+        return int((result or {}).get("status"))
+    except (TypeError, ValueError):
+        return None
+
+
+def identity_probe_evidence(probes, expected=None):
+    """The API server's own answers to probe tokens (SelfSubjectReview POSTs, `uri` results).
+
+    `probes.without_mfa` is the answer to a correctly signed token for the right audience whose
+    `amr` lacks mfa: the expected, passing evidence is 401 (the claim validation rule refused
+    it); any 2xx means a token without MFA is accepted. `probes.with_mfa` (optional) must be
+    201 and map to exactly `expected.username` / `expected.groups`, so that the 401 above is
+    the MFA rule's doing and not an authenticator that refuses everything. `probes` may also be
+    the results of a loop over those two names (each result carries its `item`)."""
+    if isinstance(probes, list):
+        probes = dict((r.get("item"), r) for r in probes if isinstance(r, dict) and not r.get("skipped"))
+    probes = probes or {}
+    expected = expected or {}
+    drift = []
+    without = _status(probes.get("without_mfa"))
+    if without is None:
+        drift.append("no answer from the API server to the probe token without MFA")
+    elif without != 401:
+        drift.append("a token without MFA got HTTP %d from the API server, not 401" % without
+                     + (" (it was accepted)" if 200 <= without < 300 else ""))
+    user = None
+    if probes.get("with_mfa") is not None:
+        with_mfa = _status(probes["with_mfa"])
+        user = (((probes["with_mfa"].get("json") or {}).get("status") or {}).get("userInfo") or {})
+        if with_mfa != 201:
+            drift.append("a token with MFA got HTTP %s from the API server, not 201" % with_mfa)
+        else:
+            if expected.get("username") is not None and user.get("username") != expected["username"]:
+                drift.append("a token with MFA maps to username %r, not %r" % (user.get("username"), expected["username"]))
+            if expected.get("groups") is not None:
+                got = sorted(g for g in user.get("groups") or [] if g != "system:authenticated")
+                if got != sorted(expected["groups"]):
+                    drift.append("a token with MFA maps to groups %s, not %s" % (got, sorted(expected["groups"])))
+    return {"ok": not drift, "drift": drift, "without_mfa": without,
+            "with_mfa": _status(probes.get("with_mfa")) if probes.get("with_mfa") is not None else None,
+            "user": {"username": user.get("username"), "groups": user.get("groups")} if user else None}
+
+
+def _builtin_cluster_admin(obj):
+    """The API server's own bootstrap binding (cluster-admin -> system:masters, rbac-defaults): every cluster has it."""
+    meta = obj.get("metadata") or {}
+    subjects = [(s.get("kind"), s.get("name")) for s in obj.get("subjects") or []]
+    # Only as Kubernetes makes it: a subject added to it is somebody's grant, and judged.
+    return (obj.get("kind") == "ClusterRoleBinding" and meta.get("name") == "cluster-admin"
+            and (meta.get("labels") or {}).get("kubernetes.io/bootstrapping") == "rbac-defaults"
+            and subjects == [("Group", "system:masters")] and (obj.get("roleRef") or {}).get("name", "cluster-admin") == "cluster-admin")
+
+
 def rbac_evidence(objects):
-    """No (Cluster)RoleBinding grants system:masters (it bypasses RBAC entirely)."""
+    """No (Cluster)RoleBinding grants system:masters (it bypasses RBAC entirely), except the API server's
+    own bootstrap `cluster-admin` binding; `bindings` counts the collection's own (an owned set's)."""
     drift = []
     bindings = 0
     for obj in _docs(objects):
-        if obj.get("kind") not in ("ClusterRoleBinding", "RoleBinding"):
+        if obj.get("kind") not in ("ClusterRoleBinding", "RoleBinding") or _builtin_cluster_admin(obj):
             continue
-        bindings += 1
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        # Rendered objects carry the label too; live clusters hold the system's bindings besides.
+        bindings += 1 if labels.get(OWNED_SET_LABEL) else 0
         for subject in obj.get("subjects") or []:
             if subject.get("kind") == "Group" and subject.get("name") == "system:masters":
                 drift.append("%s %s binds system:masters" % (obj["kind"], (obj.get("metadata") or {}).get("name")))
@@ -169,9 +252,6 @@ def exposure_evidence(objects):
     return {"ok": not drift, "drift": drift, "objects": len(_docs(objects))}
 
 
-OWNED_SET_LABEL = "netsec.safespring.com/owned-set"
-
-
 def owned_set_objects(objects, owned_set):
     """The objects of one of the collection's owned sets (by its label)."""
     return [o for o in _docs(objects) if ((o.get("metadata") or {}).get("labels") or {}).get(OWNED_SET_LABEL) == owned_set]
@@ -183,7 +263,9 @@ class FilterModule(object):
             "talos_firewall_evidence": talos_firewall_evidence,
             "talos_live_evidence": talos_live_evidence,
             "cilium_profile_evidence": cilium_profile_evidence,
+            "cilium_live_evidence": cilium_live_evidence,
             "oidc_mfa_evidence": oidc_mfa_evidence,
+            "identity_probe_evidence": identity_probe_evidence,
             "rbac_evidence": rbac_evidence,
             "exposure_evidence": exposure_evidence,
             "owned_set_objects": owned_set_objects,

@@ -62,16 +62,52 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed:
+  description: Whether a namespace or a mesh object was (or, in check mode, would be) changed.
+  returned: always
+  type: bool
+created:
+  description: Mesh objects created (C(Kind namespace/name)).
+  returned: success
+  type: list
+  elements: str
+  sample: ["PeerAuthentication shop/default"]
+updated:
+  description: Mesh objects updated, and namespaces whose opt-in keys were applied or released (C(Namespace name)).
+  returned: success
+  type: list
+  elements: str
+pruned:
+  description: Mesh objects of the owned set C(cilium-mesh) deleted because no longer declared.
+  returned: success
+  type: list
+  elements: str
+unchanged:
+  description: Namespaces and mesh objects already as declared.
+  returned: success
+  type: list
+  elements: str
+skipped:
+  description: Always empty (namespaces must exist); kept for the result shape every delivering module shares.
+  returned: success
+  type: list
+  elements: str
+plan:
+  description: One entry per namespace, then per mesh object, with its action (create, update, unchanged, prune).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"action": "update", "object": "Namespace shop"}, {"action": "create", "object": "PeerAuthentication shop/default"}]
 namespaces:
-  description: Per namespace the action taken (update, unchanged, release).
+  description: Per namespace the opt-in action (update, unchanged, release - the keys of a namespace no longer listed are dropped).
   returned: success
   type: list
   elements: dict
   sample: [{"namespace": "shop", "action": "update"}]
-objects:
-  description: Mesh objects by action (create, update, unchanged, prune).
+requests:
+  description: HTTP requests sent to the API server.
   returned: success
-  type: dict
+  type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -79,7 +115,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils.cilium import mesh as mesh_mod
 from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import client as kclient
-from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import owned
+from ansible_collections.safespring.netsec.plugins.module_utils.kubernetes import delivery, owned
+
+
+def namespace_actions(ns_plan, live_namespaces):
+    """The namespace steps as delivery actions (a release is an update of the Namespace), for the shared result."""
+    live = dict((ns["metadata"]["name"], ns) for ns in live_namespaces)
+    return [owned.Action("unchanged" if step == "unchanged" else "update", owned.key_of(body), body, live.get(name), [step])
+            for step, name, body in ns_plan]
 
 
 def main():
@@ -91,25 +134,25 @@ def main():
     result = {"changed": False}
     try:
         wanted = mesh_mod.namespace_objects(p["mesh"], p["namespaces"], field="namespaces")
-        desired = [owned.stamp(o, mesh_mod.OWNED_SET) for o in wanted["objects"]]
+        request = delivery.parse(wanted["objects"], mesh_mod.OWNED_SET, kinds=[{"api_version": a, "kind": k} for a, k in mesh_mod.KINDS])
         client = kclient.KubeClient(kubeconfig=p["kubeconfig"], context=p["context"], host=p["host"], api_key=p["api_key"],
                                     ca_cert=p["ca_cert"], validate_certs=p["validate_certs"])
-        ns_plan = mesh_mod.plan_namespaces(wanted["namespace_patches"], client.list("v1", "Namespace"), field="namespaces")
-        live = client.live_for(desired, mesh_mod.OWNED_SET, mesh_mod.KINDS, skip_unserved=True)
-        actions = owned.plan(desired, live, mesh_mod.OWNED_SET, field="objects")
-        result["namespaces"] = [{"namespace": step[1], "action": step[0]} for step in ns_plan]
-        result["objects"] = owned.summary(actions)
-        result["changed"] = owned.changed(actions) or any(step[0] != "unchanged" for step in ns_plan)
-        if module._diff:
-            result["diff"] = owned.diff(actions)
+        live_namespaces = client.list("v1", "Namespace")
+        ns_plan = mesh_mod.plan_namespaces(wanted["namespace_patches"], live_namespaces, field="namespaces")
+        actions, dummy_patch_actions = delivery.plan(client, request)
+        result = delivery.result(actions, namespace_actions(ns_plan, live_namespaces))
+        if module._diff:  # the mesh objects; a namespace's change is its opt-in keys, named in plan
+            result["diff"] = delivery.result(actions, [], want_diff=True)["diff"]
+        result["namespaces"] = [{"namespace": name, "action": step} for step, name, dummy_body in ns_plan]
         # Opt in before creating the strict policy objects; drop objects before releasing the namespace keys.
-        for action, dummy, body in ns_plan:
-            if action == "update":
+        for step, dummy_name, body in ns_plan:
+            if step == "update":
                 client.apply(body, dry_run=module.check_mode, field_manager=mesh_mod.NAMESPACE_FIELD_MANAGER)
-        kclient.execute(client, actions, check_mode=module.check_mode)
-        for action, dummy, body in ns_plan:
-            if action == "release":
+        delivery.execute(client, request, actions, [], check_mode=module.check_mode)
+        for step, dummy_name, body in ns_plan:
+            if step == "release":
                 client.apply(body, dry_run=module.check_mode, field_manager=mesh_mod.NAMESPACE_FIELD_MANAGER)
+        result["requests"] = client.requests
     except NetsecError as exc:
         exc.fail(module, **result)
     module.exit_json(**result)

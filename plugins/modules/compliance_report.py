@@ -9,12 +9,16 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: compliance_report
-short_description: Write the baseline's compliance evidence (HTML, Markdown, JUnit) and fail on drift
+short_description: Write the baseline's compliance evidence (HTML, Markdown, JUnit, SARIF, OSCAL, JSON, drift) and fail on drift
 version_added: 0.1.0
 description:
-  - Takes the controls that C(playbooks/verify.yml) evaluated, each with its status, the
-    evidence found and the drift, and writes C(index.html), C(report.md) and C(junit.xml)
-    into O(dest).
+  - Takes the controls that C(playbooks/verify.yml) evaluated (M(safespring.netsec.compliance_evaluate)), each with
+    its status, evidence level, the evidence found, the drift and its findings, and writes into O(dest) from one run
+    C(index.html), C(report.md), C(junit.xml) (evidence level and framework items as test case properties),
+    C(report.sarif) (SARIF 2.1.0, each finding located at the inventory or rendered file and line that caused it),
+    C(oscal-assessment-results.json) (OSCAL 1.1.2) and C(report.json) (the machine-readable report).
+  - When the controls differ from the previous C(report.json) in O(dest), also writes C(drift.md) and C(drift.json), saying
+    what changed since that report, control by control (new failures, fixed, evidence level changes).
   - Fails when any control has status C(fail) and O(fail_on_drift=true), after the report
     is written, so that an AWX job or a CI run goes red and the report says why.
 author:
@@ -32,7 +36,8 @@ attributes:
     support: full
     details:
       - The files are rewritten only when a control, its evidence or its drift changed; a new
-        generation time alone is no change (the previous time is kept).
+        generation time alone is no change (the previous time is kept), and the drift report then
+        still describes the last change.
 options:
   controls:
     description: The evaluated controls.
@@ -52,10 +57,13 @@ options:
         description: Part of the baseline (perimeter, edge, nodes, cni, identity, workloads).
         type: str
       status:
-        description: Outcome.
+        description:
+          - Outcome. V(pass) only for a control proven against a running system; V(static) for one met by
+            rendered files only (shown as STATIC, never as a bare PASS; a passing JUnit case with
+            C(evidence_level=static)).
         type: str
         required: true
-        choices: [pass, fail, not_applicable]
+        choices: [pass, static, fail, not_applicable]
       evidence:
         description: What was found (text or data), shown as is.
         type: raw
@@ -66,6 +74,40 @@ options:
         description: Differences from the baseline, one line each.
         type: list
         elements: str
+      evidence_level:
+        description:
+          - How strong the evidence is. Defaults to C(not_applicable) for a not applicable control and to C(live) otherwise.
+        type: str
+        choices: [live, static, not_applicable]
+      findings:
+        description: The drift lines with location hints (as M(safespring.netsec.compliance_evaluate) returns them).
+        type: list
+        elements: dict
+      requirement:
+        description: The seed's requirement the control proves.
+        type: str
+      cis:
+        description: CIS Kubernetes Benchmark items covered, each C({id, title}).
+        type: list
+        elements: dict
+      nsa:
+        description: NSA/CISA Kubernetes Hardening Guidance sections covered, each C({id, title}).
+        type: list
+        elements: dict
+  inventory_dir:
+    description: The inventory whose group_vars and host_vars findings are located in (SARIF locations).
+    type: path
+  render_dir:
+    description: The directory of rendered artifacts that static findings are located in.
+    type: path
+  project_root:
+    description: Paths under this directory are written relative to it in SARIF (C(uriBaseId) C(PROJECTROOT)).
+    type: path
+  exposure:
+    description:
+      - The result of M(safespring.netsec.exposure_proof) (its C(paths), C(layers) and C(summary)); the HTML report then
+        shows the layered exposure as a graph and a matrix per destination with per-layer marks.
+    type: dict
   dest:
     description: Directory for the report files (created, mode 0750).
     type: path
@@ -106,7 +148,7 @@ summary:
   description: Number of controls per status.
   returned: always
   type: dict
-  sample: {"pass": 12, "fail": 1, "not_applicable": 2}
+  sample: {"pass": 12, "static": 2, "fail": 1, "not_applicable": 2}
 failed_controls:
   description: Ids of the controls that failed.
   returned: always
@@ -116,7 +158,14 @@ files:
   description: Paths of the written report files.
   returned: always
   type: dict
-  sample: {"html": "/r/index.html", "markdown": "/r/report.md", "junit": "/r/junit.xml"}
+  sample: {"html": "/r/index.html", "markdown": "/r/report.md", "junit": "/r/junit.xml", "sarif": "/r/report.sarif",
+           "oscal": "/r/oscal-assessment-results.json", "json": "/r/report.json", "drift_markdown": "/r/drift.md",
+           "drift_json": "/r/drift.json"}
+changes:
+  description: What changed since the previous report, control by control (empty when the report did not change).
+  returned: always
+  type: list
+  elements: dict
 """
 
 import datetime
@@ -126,6 +175,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils import report
+from ansible_collections.safespring.netsec.plugins.module_utils.compliance import drift, locations, mapping, oscal, sarif
+
+VERSION = "0.1.0"
 
 
 def _read(path):
@@ -159,12 +211,21 @@ def main():
                 evidence=dict(type="raw"),
                 source=dict(type="str"),
                 drift=dict(type="list", elements="str"),
+                evidence_level=dict(type="str", choices=list(report.EVIDENCE_LEVELS)),
+                findings=dict(type="list", elements="dict"),
+                requirement=dict(type="str"),
+                cis=dict(type="list", elements="dict"),
+                nsa=dict(type="list", elements="dict"),
             )),
+            inventory_dir=dict(type="path"),
+            render_dir=dict(type="path"),
+            project_root=dict(type="path"),
             dest=dict(type="path", required=True),
             environment=dict(type="str", required=True),
             title=dict(type="str", default="Network-security baseline compliance"),
             generated_at=dict(type="str"),
             fail_on_drift=dict(type="bool", default=True),
+            exposure=dict(type="dict"),
         ),
         supports_check_mode=True,
     )
@@ -173,32 +234,49 @@ def main():
         controls = report.parse_controls(p["controls"])
     except NetsecError as err:
         err.fail(module)
+    locations.locate_controls(controls, locations.Locator(p["project_root"], p["inventory_dir"], p["render_dir"]))
     files = {
         "html": os.path.join(p["dest"], "index.html"),
         "markdown": os.path.join(p["dest"], "report.md"),
         "junit": os.path.join(p["dest"], "junit.xml"),
+        "sarif": os.path.join(p["dest"], "report.sarif"),
+        "oscal": os.path.join(p["dest"], "oscal-assessment-results.json"),
+        "json": os.path.join(p["dest"], "report.json"),
     }
+    drift_files = {"drift_markdown": os.path.join(p["dest"], "drift.md"), "drift_json": os.path.join(p["dest"], "drift.json")}
 
     def render_all(generated_at):
+        document = drift.report_document(controls, p["environment"], generated_at, mapping.frameworks())
         return {
-            "html": report.render_html(p["title"], p["environment"], generated_at, controls),
+            "html": report.render_html(p["title"], p["environment"], generated_at, controls, p["exposure"]),
             "markdown": report.render_markdown(p["title"], p["environment"], generated_at, controls),
             "junit": report.render_junit(p["title"], p["environment"], controls),
-        }
+            "sarif": sarif.dumps(sarif.render(controls, p["environment"], p["project_root"], VERSION, oscal.timestamp(generated_at))),
+            "oscal": oscal.dumps(oscal.render(controls, p["environment"], generated_at, p["title"], VERSION)),
+            "json": drift.dumps(document),
+        }, document
 
-    # Same controls as last time: keep the previous report (and its time) as it is.
+    # Same controls as last time: keep the previous report (and its time, and its drift report) as it is.
+    previous_json = _read(files["json"])
     previous = report.generated_at_of(_read(files["markdown"]))
-    contents = render_all(p["generated_at"] or previous) if (p["generated_at"] or previous) else None
+    contents = render_all(p["generated_at"] or previous)[0] if (p["generated_at"] or previous) else None
+    changes = []
     if contents is None or any(_read(files[k]) != contents[k] for k in files):
-        contents = render_all(p["generated_at"] or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"))
+        contents, document = render_all(p["generated_at"] or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"))
+        compared = drift.compare(drift.load(previous_json), document)
+        changes = compared["changes"]
+        contents["drift_markdown"] = drift.render_markdown(compared)
+        contents["drift_json"] = drift.dumps(compared)
+        files.update(drift_files)
     if not module.check_mode and not os.path.isdir(p["dest"]):
         os.makedirs(p["dest"], 0o750)
     changed = False
     for kind, path in files.items():
         changed = _write(path, contents[kind], module.check_mode) or changed
+    files.update(drift_files)
     counts = report.summary(controls)
     failed = [c["id"] for c in controls if c["status"] == "fail"]
-    result = dict(changed=changed, summary=counts, failed_controls=failed, files=files)
+    result = dict(changed=changed, summary=counts, failed_controls=failed, files=files, changes=changes)
     if failed and p["fail_on_drift"]:
         module.fail_json(msg="%d control(s) failed: %s; report: %s" % (len(failed), ", ".join(failed), files["html"]), **result)
     module.exit_json(**result)

@@ -32,7 +32,8 @@ description:
     field, for example C(security_groups[2].rules[5].port_range_min).
   - O(cluster) renders one group per role, C(<name>-control_plane), C(<name>-worker), C(<name>-loadbalancer) and
     C(<name>-jump_host), with role peers as remote-group references (never address pools) and egress open unless
-    the role is in O(cluster.egress.restrict).
+    the role is in O(cluster.egress.restrict). With O(cluster_address_groups) its large CIDR sets are Neutron address
+    groups.
   - Rule descriptions are set when a rule is created. They are not part of a rule's identity (Neutron rules cannot be
     updated, and replacing one would collide with it or open a gap), so a description-only change does not replace an
     existing rule.
@@ -99,7 +100,9 @@ options:
           - C(port) a port (V(443)) or a range (V(30000-32767)); or C(port_range_min) and C(port_range_max)
             (C(port_range_max) defaults to C(port_range_min)). For ICMP they are the type and the code.
           - C(remote_ip_prefix) a CIDR or an address; C(remote_group) the NAME of a group of this environment;
-            C(remote_group_id) the id of a group managed elsewhere. At most one of the three; none means any source.
+            C(remote_group_id) the id of a group managed elsewhere; C(remote_address_group) the NAME of an address
+            group of O(address_groups); C(remote_address_group_id) the id of an address group managed elsewhere.
+            At most one of them; none means any source.
           - C(ethertype) V(IPv4) (default) or V(IPv6); derived from C(remote_ip_prefix) when that is given.
           - C(description) set when the rule is created.
         type: list
@@ -110,6 +113,42 @@ options:
       - More clusters, each a mapping like O(cluster), synced in the same call. A fleet's groups are then read in one
         request and its rules planned together, rather than one module run (and one list request) per cluster.
       - Cluster names must be unique across O(cluster) and O(clusters).
+      - Elements are checked by the module's own parser (not by Ansible's), so that an error names the cluster,
+        for example C(clusters[3]) or C(clusters[1].loadbalancer.api_cidrs[0]).
+    type: list
+    elements: raw
+    default: []
+  cluster_address_groups:
+    description:
+      - Render the CIDR sets of O(cluster) and O(clusters) that grow with an organisation, O(cluster.jump_host.admin_cidrs),
+        O(cluster.loadbalancer.api_cidrs) and O(cluster.loadbalancer.bgp_peers), as Neutron address groups named
+        C(<cluster>-admin_cidrs), C(<cluster>-api_cidrs) and C(<cluster>-bgp_peers) (managed like O(address_groups),
+        exclusively), admitted by one rule per service and IP family instead of one rule per CIDR. Adding or removing a
+        CIDR then changes the address group's addresses and no rule.
+      - V(false) (the default) keeps one rule per CIDR. A cluster's sets are usually a handful of CIDRs, where an address
+        group saves no rule (one rule per family either way) but costs a second list request on every run; the
+        extension C(address-group) is optional in Neutron (a cloud without it fails the run); and switching an existing
+        cluster over replaces its per-CIDR rules (make before break, but every such rule is replaced once). Turn it on
+        for clusters with many admin ranges or BGP peers.
+      - Switching it off again puts the per-CIDR rules back and leaves the address groups, unused, in place; delete them
+        with O(address_groups) and C(state=absent).
+      - The exposure lint judges the rendered address groups by their CIDRs and names the CIDR where it was written, for
+        example C(cluster.loadbalancer.api_cidrs[2]).
+    type: bool
+    default: false
+  address_groups:
+    description:
+      - Neutron address groups (extension C(address-group)) of the environment, each C({name, addresses, description,
+        state}). A rule admits a whole address group with C(remote_address_group), so a large CIDR set (admin ranges,
+        BGP peers) is one rule per service and family instead of one per CIDR, and changing the set changes no rule.
+      - C(addresses) is the group's B(complete) list of CIDRs (IPv4 and IPv6 together; each rule's C(ethertype) picks
+        its family). Missing addresses are added with one C(add_addresses) request before the rules change, addresses
+        not listed are removed with one C(remove_addresses) request after them.
+      - The exposure lint judges a rule on an address group by the group's addresses, so V(0.0.0.0/0) (or a split
+        world) inside an address group on a sensitive port is refused like a literal one, naming the address. An
+        address group given by C(remote_address_group_id) is read before the first write and judged the same way.
+      - V(absent) deletes the address group after the rules that used it (a rule of this environment that still
+        names it is an input error).
     type: list
     elements: dict
     default: []
@@ -169,6 +208,18 @@ EXAMPLES = r"""
       - name: c1-loadbalancer
         rules:
           - {protocol: tcp, port: 8443, remote_ip_prefix: 198.51.100.0/24}
+
+- name: 200 admin ranges as one address group, admitted by one rule per service and family
+  safespring.netsec.security_group:
+    cloud: mycloud
+    address_groups:
+      - name: admin-ranges
+        addresses: "{{ admin_cidrs }}"
+    security_groups:
+      - name: c1-jump_host
+        rules:
+          - {protocol: tcp, port: 22, remote_address_group: admin-ranges}
+          - {protocol: tcp, port: 22, remote_address_group: admin-ranges, ethertype: IPv6}
 
 - name: Credentials once for every OpenStack module of the collection
   module_defaults:
@@ -251,8 +302,19 @@ deleted_rules:
   elements: dict
   sample:
     - {group: c1-worker, id: 9a31..., rule: "ingress tcp/22 from 0.0.0.0/0 (IPv4)"}
+address_groups:
+  description: One entry per address group of O(address_groups).
+  returned: when O(address_groups) is given or a rule names an address group by id
+  type: list
+  elements: dict
+  sample:
+    - {name: admin-ranges, id: 1c2d..., state: present, changed: true, created: false, deleted: false, updated: [],
+       addresses_added: [198.18.7.0/24], addresses_removed: []}
 summary:
-  description: Counts of groups and rules created and deleted.
+  description:
+    - Counts of groups and rules created and deleted.
+    - With address groups also C(address_groups_created), C(address_groups_deleted), C(addresses_added) and
+      C(addresses_removed).
   returned: always
   type: dict
   sample: {groups_created: 0, groups_deleted: 0, rules_created: 1, rules_deleted: 1}
@@ -260,34 +322,57 @@ summary:
 
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack import address_groups as AG
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import rules as R
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack import client as C
-from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import render
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import render, render_address_groups
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack.sync import Sync
 
 
 def desired_from_params(params):
-    """Parse, render, merge and lint: everything that can fail without the cloud."""
-    rendered = []
+    """(groups, protected): the security groups as parse_params() makes them."""
+    groups, protected, dummy_address_groups = parse_params(params)
+    return groups, protected
+
+
+def parse_params(params):
+    """Parse, render, merge and lint: everything that can fail without the cloud.
+    -> (groups, protected-rule predicate, address groups)."""
+    rendered, rendered_ags = [], []
+    use_ags = bool(params.get("cluster_address_groups"))
     specs = [("cluster", params["cluster"])] if params.get("cluster") is not None else []
     specs += [("clusters[%d]" % i, c) for i, c in enumerate(params.get("clusters") or [])]
     for field, raw in specs:
         spec = pm.ClusterSpec.from_dict(raw, field=field)
         taken = set(g.name for g in rendered)
-        for group in render(spec, cluster_field=field):
+        for group in render(spec, cluster_field=field, address_groups=use_ags):
             if group.name in taken:
                 raise NetsecError("cluster %r is given twice" % spec.name, field=field_path(field, "name"),
                                   fix="give each cluster once; cluster names must be unique")
             rendered.append(group)
+        if use_ags:
+            rendered_ags.extend(render_address_groups(spec, cluster_field=field))
+    address_groups = AG.parse([_drop_none(a) for a in params.get("address_groups") or []], "address_groups")
+    by_name = dict((a.name, a) for a in rendered_ags)
+    for ag in address_groups:
+        if ag.name in by_name:
+            raise NetsecError("%r is the address group rendered from %s" % (ag.name, by_name[ag.name].field),
+                              field=field_path(ag.field, "name"),
+                              fix="give it another name, or change the CIDRs in the cluster spec")
+    address_groups = rendered_ags + address_groups
     user = R.parse_groups([_drop_none(g) for g in params.get("security_groups") or []], "security_groups",
-                          known_names=[g.name for g in rendered])
+                          known_names=[g.name for g in rendered],
+                          address_group_names=[a.name for a in address_groups])  # absent ones: check_references says so
     groups = R.merge_groups(rendered, user)
     R.check_remote_groups(groups)
-    pm.refuse(pm.lint(R.lint_entries(groups), params.get("waivers") or [], field="waivers"))
+    AG.check_references(groups, address_groups)
+    # Address groups given by id are read and judged by Sync.read(), before the first write.
+    pm.refuse(pm.lint(R.lint_entries(groups, AG.lint_addresses(address_groups), defer_ids=True), params.get("waivers") or [],
+                      field="waivers"))
     protected = R.compile_protected(params.get("protected_rules"), "protected_rules")
-    if not groups:
+    if not groups and not address_groups:
         raise NetsecError("no groups to manage", field="security_groups", fix="list groups or give a cluster")
-    return groups, protected
+    return groups, protected, address_groups
 
 
 def _drop_none(group):
@@ -307,21 +392,25 @@ def main():
                 rules=dict(type="list", elements="dict", default=[]),
             )),
             cluster=dict(type="dict"),
-            clusters=dict(type="list", elements="dict", default=[]),
+            # raw: our parser names the failing element (clusters[3]: must be a mapping).
+            clusters=dict(type="list", elements="raw", default=[]),
+            cluster_address_groups=dict(type="bool", default=False),
+            # Free-form dicts too: our parser names address_groups[i].addresses[j].
+            address_groups=dict(type="list", elements="dict", default=[]),
             waivers=dict(type="list", elements="dict", default=[]),
             protected_rules=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
     try:
-        desired, protected = desired_from_params(module.params)
+        desired, protected, address_groups = parse_params(module.params)
     except NetsecError as exc:
         exc.fail(module, changed=False)
 
     sync = None
     try:
         client = C.NeutronClient(C.connect(module.params))
-        sync = Sync(client, desired, protected, client.project_id())
+        sync = Sync(client, desired, protected, client.project_id(), address_groups, module.params.get("waivers"))
         plan = sync.read()
         if plan.changed and not module.check_mode:
             sync.apply()

@@ -174,6 +174,8 @@ options:
   talos_validator_path:
     description:
       - The talos-validate program of the targeted release (its Talos version must match O(talos_version)).
+      - When set, the program must be executable even with O(talos_validator=auto) (a named program that is
+        missing fails the task rather than silently skipping Talos' own validation).
     type: path
   talos_validator_modes:
     description: Talos runtime modes to validate for (strict); C(metal) requires the install section.
@@ -413,10 +415,16 @@ def talos_validation(module, params, docs):
     version = params["talos_version"]
     path = params["talos_validator_path"] or module.get_bin_path("talos-validate-%s" % version)
     if not path or not os.access(path, os.X_OK):
-        if params["talos_validator"] == "auto":
+        # auto only tolerates a program that was never named: a named path that is missing is a typo
+        # or a broken install, and skipping Talos' own validation over it would go unnoticed.
+        if params["talos_validator"] == "auto" and not params["talos_validator_path"]:
             return None
-        raise NetsecError("talos_validator is required but %s is not an executable" % (path or "talos-validate-%s (PATH)" % version),
-                          field="talos_validator_path", fix=build_hint(version))
+        wanted = "required" if params["talos_validator"] == "required" else "named by talos_validator_path"
+        fix = build_hint(version)
+        if params["talos_validator_path"]:
+            fix = "point talos_validator_path at an executable talos-validate-%s, or unset it; %s" % (version, fix)
+        raise NetsecError("talos_validator is %s but %s is not an executable" % (wanted, path or "talos-validate-%s (PATH)" % version),
+                          field="talos_validator_path", fix=fix)
     client = TalosValidator(path, run=lambda argv, data: module.run_command(argv, data=data), talos_version=version)
     try:
         return client.validate(docs, modes=params["talos_validator_modes"], field="config")

@@ -1,4 +1,12 @@
-"""Opt-in: against a real cluster with Cilium when KUBECONFIG is set (read-only + dry run)."""
+"""Opt-in (marked live): against a real cluster with running Cilium agents when KUBECONFIG is set
+(read-only + dry run).
+
+Why it cannot run against the lab's apiserver: what these tests read is produced by running Cilium
+agents (the DaemonSet's real status, agents publishing their WireGuard keys on CiliumNodes, the
+datapath's own view), and no agent can run here (no kubelet or CNI; the kernel lacks
+CRYPTO_USER_API_HASH and SCHEDSTATS). Everything else - the modules and the role against the API,
+with that agent state seeded as real objects - is proven against a real kube-apiserver in
+test_cilium_kubernetes.py."""
 import os
 
 import pytest

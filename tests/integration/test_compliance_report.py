@@ -56,3 +56,25 @@ def test_check_mode_writes_nothing(tmp_path):
     proc = run(tmp_path, OK, check=True)
     assert proc.returncode == 0, proc.stdout
     assert sorted(os.listdir(tmp_path / "r")) == []
+
+
+def test_one_run_writes_every_output_and_a_later_change_writes_the_drift_report(tmp_path):
+    first = run(tmp_path, OK)
+    assert first.returncode == 0, first.stdout
+    out = tmp_path / "r"
+    names = sorted(os.listdir(out))
+    for name in ("index.html", "report.md", "junit.xml", "report.sarif", "oscal-assessment-results.json", "report.json", "drift.md", "drift.json"):
+        assert name in names, names
+    assert json.loads((out / "report.sarif").read_text())["version"] == "2.1.0"
+    assert json.loads((out / "oscal-assessment-results.json").read_text())["assessment-results"]["metadata"]["oscal-version"] == "1.1.2"
+    assert json.loads((out / "drift.json").read_text())["baseline"] is True
+    # The same controls again: nothing rewritten, the drift report still describes the last change.
+    before = (out / "drift.md").read_text()
+    assert run(tmp_path, OK).returncode == 0
+    assert json.loads((out / "result.json").read_text())["changed"] is False and (out / "drift.md").read_text() == before
+    # A to fail: the drift report names the new failure.
+    proc = run(tmp_path, [{"id": "A-1", "title": "a", "status": "fail", "drift": ["6443 open to 0.0.0.0/0"]}])
+    assert proc.returncode != 0
+    changes = json.loads((out / "drift.json").read_text())["changes"]
+    assert [(c["control"], c["kind"], c["added_drift"]) for c in changes] == [("A-1", "new_failure", ["6443 open to 0.0.0.0/0"])]
+    assert "| A-1 a | New failures | PASS (live) | FAIL (live) |" in (out / "drift.md").read_text()

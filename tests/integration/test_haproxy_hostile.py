@@ -28,6 +28,12 @@ def cert(pki, **over):
     return [dict({"name": "lab", "hosts": [APP_HOST, PROXY_HOST, "*.apps.lab.test"], "ecdsa": pki["ecdsa"], "rsa": pki["rsa"]}, **over)]
 
 
+def acme(certificates):
+    """ACME settings that are valid but for the certificates given (so only those can be refused)."""
+    return {"haproxy_acme_certificates": certificates, "haproxy_acme_directory": "https://acme.lab.test/dir",
+            "haproxy_acme_terms_agreed": True}
+
+
 # host -> (field named in the error, overrides)
 HOSTILE = {
     "rate_period": ("haproxy_rate_period", lambda pki: {"haproxy_rate_period": "10s)" + ACCEPT}),
@@ -47,6 +53,13 @@ HOSTILE = {
     "method": ("haproxy_allowed_methods[1]", lambda pki: {"haproxy_allowed_methods": ["GET", "HEAD } || { always_true"]}),
     "world_api": ("haproxy_cluster.loadbalancer.api_cidrs[0]",
                   lambda pki: {"haproxy_cluster": dict(lab_cluster(), loadbalancer={"ha_mode": "none", "api_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]})}),
+    # ACME names reach the crt-list, file names and runtime API commands (where a blank or ';' starts another command).
+    "acme_host_newline": ("haproxy_acme_certificates[0].hosts[0]",
+                          lambda pki: acme([{"name": "app", "hosts": [APP_HOST + "\nshow info"]}])),
+    "acme_host_spaced": ("haproxy_acme_certificates[0].hosts[1]",
+                         lambda pki: acme([{"name": "app", "hosts": [APP_HOST, APP_HOST + " show info"]}])),
+    "acme_name": ("haproxy_acme_certificates[0].name",
+                  lambda pki: acme([{"name": "app;del ssl cert x", "hosts": [APP_HOST]}])),
     "log_target": ("haproxy_log_target", lambda pki: {"haproxy_log_target": "stdout format raw\n    stats socket /tmp/x level admin"}),
 }
 WAIVERS = [{"name": "public-api-%s" % service, "service": service, "scope": "loadbalancer", "reason": "test: public API"}

@@ -57,7 +57,7 @@ def test_role_refuses_a_config_haproxy_rejects_and_leaves_the_live_one(haproxy_e
     # A well-formed duration (the typed inputs accept it) that haproxy refuses: above its 2^31 ms timer.
     proc = render_edge(haproxy_edge.root, broken, check=False)
     assert proc.returncode != 0
-    assert "failed to validate" in proc.stdout and "timeout client" in proc.stdout
+    assert "validation of the new haproxy config refused, live file untouched" in proc.stdout and "timeout client" in proc.stdout
     assert _sha(haproxy_edge.cfg) == before
     assert haproxy_edge.curl("ssn-client2", "/")[0] == 200
 

@@ -85,7 +85,6 @@ def host_vars(root, name, mode, me=LB1, other=LB2, **overrides):
         "lb_ha_bird_socket": str(base / "run" / "bird.ctl"),
         "lb_ha_keepalived_config": str(base / "keepalived" / "keepalived.conf"),
         "lb_ha_vrrp_transitions_log": str(base / "vrrp-transitions.log"),
-        "lb_ha_haproxy_config": str(base / "etc" / "haproxy.cfg"),
     }
     out.update(overrides)
     return out
@@ -102,6 +101,8 @@ def hostile_cases(pwned):
         "peer_notify": ("vrrp", {"lb_ha_vrrp_unicast_peers": [str(LB2.ipv4) + notify]}, "lb_ha_vrrp_unicast_peers[0]"),
         "vip_notify": ("vrrp", {"lb_ha_service_addresses": [VIP + notify]}, "lb_ha_service_addresses[0]"),
         "iface_block": ("vrrp", {"lb_ha_vrrp_interface": "eth0\n}\nvrrp_script x {"}, "lb_ha_vrrp_interface"),
+        "track_name": ("vrrp", {"lb_ha_vrrp_track_process_name": "haproxy\n}\nvrrp_script x {"}, "lb_ha_vrrp_track_process_name"),
+        "track_notify": ("vrrp", {"lb_ha_vrrp_track_process_name": "haproxy" + notify}, "lb_ha_vrrp_track_process_name"),
         "log_file": ("vrrp", {"lb_ha_vrrp_transitions_log": '/tmp/x"\nnotify_master "/bin/touch %s' % pwned}, "lb_ha_vrrp_transitions_log"),
         "bgp_password": ("bgp", {"lb_ha_bgp_password": 'x"; bfd off; passive on; password "y'}, "lb_ha_bgp_password"),
         "bird_log": ("bgp", {"lb_ha_bird_log": '/tmp/b.log" all; protocol static evil { ipv4; route 0.0.0.0/0 blackhole; }; log "/tmp/c'},
@@ -248,8 +249,8 @@ def test_keepalived_conf_passes_keepalived_and_holds_exactly_the_intended_lines(
     assert keepalived_lines(conf.read_text()) == [
         ["global_defs", "{"], ["router_id", "vrrp1"], ["vrrp_version", "3"], ["script_user", "root"], ["enable_script_security"],
         ["vrrp_garp_master_delay", "1"], ["vrrp_garp_master_repeat", "3"], ["}"],
-        ["vrrp_track_process", "lb_ha_haproxy", "{"], ["process", "/usr/sbin/haproxy", "-Ws", "-f", str(base / "etc" / "haproxy.cfg")],
-        ["full_command"], ["param_match", "partial"], ["quorum", "1"], ["weight", "0"], ["}"],
+        ["vrrp_track_process", "lb_ha_haproxy", "{"], ["process", "haproxy"],
+        ["quorum", "1"], ["weight", "0"], ["}"],
         ["track_file", "lb_ha_health", "{"], ["file", str(base / "run" / "health.track")], ["weight", "0"], ["init_file", "0"], ["}"],
         ["vrrp_instance", "lb_ha", "{"], ["state", "BACKUP"], ["interface", "eth0"], ["virtual_router_id", "51"], ["priority", "150"],
         ["advert_int", "0.1"], ["nopreempt"], ["unicast_src_ip", str(LB1.ipv4)], ["unicast_peer", "{"], [str(LB2.ipv4)], ["}"],

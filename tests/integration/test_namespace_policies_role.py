@@ -1,8 +1,9 @@
 """The namespace_policies role end to end with ansible-playbook: render for GitOps, prove,
-refuse bad input and wrong policies before anything is written; opt-in live apply."""
+refuse bad input and wrong policies before anything is written; apply, re-apply and prune against
+a real kube-apiserver 1.36 + etcd with Cilium's own CRDs (a fresh instance of the lab component
+`kube` per test, audit log on: request shapes are the apiserver's record)."""
 import copy
 import json
-import os
 
 import jsonschema
 import kubernetes_validate
@@ -94,34 +95,31 @@ def test_role_argument_spec_refuses_a_wrong_psa_level(tmp_path):
     assert rc != 0 and "psa_level" in proc.stdout and "strict" in proc.stdout
 
 
-@pytest.mark.live
-def test_role_applies_proves_and_prunes_on_a_live_cluster(tmp_path):
-    """Needs KUBECONFIG of a disposable cluster with Cilium (it creates namespace shop)."""
-    kubeconfig = os.environ.get("KUBECONFIG")
-    if not kubeconfig:
-        pytest.skip("set KUBECONFIG to a disposable cluster with Cilium to run the live test")
-    owned = "netsec-live-test"
-    base = role_vars(tmp_path, namespace_policies_kubeconfig=kubeconfig, namespace_policies_owned_set=owned,
-                     namespace_policies_render_dir="", namespace_policies_report_dir="")
-    rc, dummy_tasks, proc = run_playbook(tmp_path, PLAY, base)
-    assert rc == 0, proc.stdout[-3000:]
-    rc, tasks, dummy_proc = run_playbook(tmp_path, PLAY, base)
-    assert rc == 0 and not [n for n, r in tasks.items() if r.get("changed")], "second apply must change nothing"
-    fewer = dict(base, namespace_policies_paths=SHOP["paths"][:-1])
-    rc, tasks, proc = run_playbook(tmp_path, PLAY, fewer)
-    assert rc == 0, proc.stdout[-3000:]
-    pruned = [r for n, r in tasks.items() if "Delete owned" in n]
-    assert any(item.get("changed") for r in pruned for item in r.get("results", [])), "the dropped path's policy is pruned"
+NP = ("networking.k8s.io/v1", "NetworkPolicy")
+CNP = ("cilium.io/v2", "CiliumNetworkPolicy")
 
 
 @pytest.fixture
-def api_double(kubernetes_contract_double):
-    """The strict Kubernetes API contract double (tests/fixtures/cilium.py), also serving
-    networking.k8s.io/v1 NetworkPolicy for this test only, with existing kube-system/ingress."""
-    kubernetes_contract_double.serve("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True)
-    for name in ("kube-system", "ingress"):
-        kubernetes_contract_double.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, manager="kube-apiserver")
-    return kubernetes_contract_double
+def kube(kube_audited):
+    """A fresh apiserver with Cilium's CRDs and namespace ingress (kube-system is the apiserver's own)."""
+    kube_audited.install_cilium_crds()
+    kube_audited.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ingress"}})
+    return kube_audited
+
+
+def policy_versions(kube):
+    """(kind, namespace, name) -> resourceVersion of every policy and namespace the apiserver holds."""
+    out = {}
+    for api_version, kind in (NP, CNP, ("v1", "Namespace")):
+        for obj in kube.list(api_version, kind):
+            out[(kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])] = obj["metadata"]["resourceVersion"]
+    return out
+
+
+def own_labels(kube, namespace):
+    labels = dict(kube.get("v1", "Namespace", namespace)["metadata"].get("labels") or {})
+    assert labels.pop("kubernetes.io/metadata.name") == namespace  # the apiserver's own label
+    return labels
 
 
 SMALL = {
@@ -135,30 +133,70 @@ SMALL = {
 
 
 @pytest.mark.slow
-def test_role_applies_with_server_side_apply_and_prunes_only_its_own_set(tmp_path, api_double):
-    foreign = api_double.seed({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                               "metadata": {"name": "hand-made", "namespace": "ingress"}, "spec": {"podSelector": {}}})
-    base = dict(SMALL, namespace_policies_kubeconfig=api_double.kubeconfig(tmp_path))
-    before = dict(api_double.objects)
+def test_role_applies_with_server_side_apply_and_prunes_only_its_own_set(tmp_path, kube):
+    foreign = kube.seed({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                         "metadata": {"name": "hand-made", "namespace": "ingress"}, "spec": {"podSelector": {}}})
+    base = dict(SMALL, namespace_policies_kubeconfig=kube.kubeconfig)
+    before = policy_versions(kube)
+    mark = kube.audit.mark()
     rc, tasks, proc = run_playbook(tmp_path, PLAY, base, "--check", "--diff")
     assert rc == 0, proc.stdout[-4000:]
-    assert api_double.objects == before, "check mode changes nothing"
-    assert all(q.get("dryRun") == "All" for m, dummy_path, dummy_ctype, q in api_double.requests if m in ("PATCH", "DELETE"))
+    assert policy_versions(kube) == before, "check mode changes nothing"
+    sent = kube.audit.writes(mark)
+    # namespace shop would be created, so the policies in it are not sent (the dry-run Namespace was not persisted)
+    assert sent and all(r.verb == "patch" and r.query.get("dryRun") == "All" for r in sent), sent
+    assert kube.get("v1", "Namespace", "shop") is None
+    mark = kube.audit.mark()
     rc, tasks, proc = run_playbook(tmp_path, PLAY, base)
     assert rc == 0, proc.stdout[-4000:]
-    assert api_double.violations == []
-    policies = dict(((k[1], k[2]), o) for k, o in api_double.objects.items() if k[0] in ("networkpolicies", "ciliumnetworkpolicies"))
-    assert ("shop", "default-deny") in policies and ("ingress", "hand-made") in policies
-    shop = api_double.get("Namespace", "shop")
-    assert shop["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    assert api_double.get("Namespace", "ingress")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
-    assert api_double.get("Namespace", "kube-system")["metadata"].get("labels") is None, "not managed, not touched"
+    sent = kube.audit.writes(mark)
+    assert all(r.verb == "patch" and r.query.get("force") == "false" and "dryRun" not in r.query for r in sent), sent
+    assert kube.get(*NP, "default-deny", "shop") is not None and kube.get(*NP, "hand-made", "ingress") is not None
+    assert own_labels(kube, "shop")["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert own_labels(kube, "ingress")["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert own_labels(kube, "kube-system") == {}, "not managed, not touched"
 
     fewer = dict(base, namespace_policies_paths=SMALL["namespace_policies_paths"][:1])
+    live = dict((("networkpolicies" if kind == NP else "ciliumnetworkpolicies", o["metadata"]["namespace"], o["metadata"]["name"]), o)
+                for kind in (NP, CNP) for o in kube.list(*kind))
+    mark = kube.audit.mark()
     rc, tasks, proc = run_playbook(tmp_path, PLAY, fewer)
     assert rc == 0, proc.stdout[-4000:]
-    left = set((k[1], k[2]) for k in api_double.objects if k[0] == "ciliumnetworkpolicies")
+    left = set((o["metadata"]["namespace"], o["metadata"]["name"]) for o in kube.list(*CNP))
+    assert [name for plural, dummy_ns, name in live if plural == "ciliumnetworkpolicies" and "apiserver" in name], "the path's policy was there"
     assert not [name for dummy_ns, name in left if "apiserver" in name], "the dropped path's policy is pruned"
-    assert api_double.get("NetworkPolicy", "hand-made", "ingress") is not None, "foreign objects are never pruned"
-    assert foreign["metadata"]["uid"] == api_double.get("NetworkPolicy", "hand-made", "ingress")["metadata"]["uid"]
-    assert api_double.violations == []
+    assert kube.get(*NP, "hand-made", "ingress")["metadata"]["uid"] == foreign["metadata"]["uid"], "foreign objects are never pruned"
+    deletes = [r for r in kube.audit.writes(mark) if r.verb == "delete"]
+    assert deletes, "the prune was a DELETE"
+    for r in deletes:
+        namespace, plural, name = r.path.split("/")[-3:]
+        before = live[(plural, namespace, name)]["metadata"]
+        assert r.body["preconditions"] == {"uid": before["uid"], "resourceVersion": before["resourceVersion"]}, r
+
+
+@pytest.mark.slow
+def test_role_applies_proves_and_prunes_the_full_declaration_and_a_second_run_writes_nothing(tmp_path, kube):
+    owned_set = "netsec-lab-test"
+    base = role_vars(tmp_path, namespace_policies_kubeconfig=kube.kubeconfig, namespace_policies_owned_set=owned_set,
+                     namespace_policies_render_dir="", namespace_policies_report_dir="")
+    rc, tasks, proc = run_playbook(tmp_path, PLAY, base)
+    assert rc == 0, proc.stdout[-3000:]
+    applied = task(tasks, "Apply the policies and the namespace labels, prune owned policies no longer declared")
+    assert applied["changed"] and applied["created"] and not applied["pruned"]
+    stored = kube.list(*NP, label_selector="netsec.safespring.com/owned-set=" + owned_set) + \
+        kube.list(*CNP, label_selector="netsec.safespring.com/owned-set=" + owned_set)
+    assert len(stored) == len([c for c in applied["created"] if not c.startswith("Namespace ")])
+    before = policy_versions(kube)
+    mark = kube.audit.mark()
+    rc, tasks, dummy_proc = run_playbook(tmp_path, PLAY, base)
+    assert rc == 0 and not [n for n, r in tasks.items() if r.get("changed")], "second apply must change nothing"
+    assert kube.audit.writes(mark) == [] and policy_versions(kube) == before
+    fewer = dict(base, namespace_policies_paths=SHOP["paths"][:-1])
+    rc, tasks, proc = run_playbook(tmp_path, PLAY, fewer)
+    assert rc == 0, proc.stdout[-3000:]
+    pruned = task(tasks, "Apply the policies and the namespace labels, prune owned policies no longer declared")["pruned"]
+    assert pruned, "the dropped path's policy is pruned"
+    for what in pruned:
+        kind, where = what.split(" ", 1)
+        namespace, name = where.split("/")
+        assert kube.get(*(NP if kind == "NetworkPolicy" else CNP), name, namespace) is None, what

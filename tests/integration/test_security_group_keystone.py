@@ -70,3 +70,25 @@ def test_project_b_cannot_see_or_change_project_a_groups(keystone, tmp_path):
         assert a_again["changed"] is False and a_again["security_groups"][0]["id"] == a_id
     finally:
         play(tmp_path, keystone, "lab-project-a", [sync(name, [], "absent")])
+
+
+def test_a_cloud_given_whole_authenticates_without_clouds_yaml_and_scopes_to_its_project(keystone, tmp_path):
+    # The direct path (no openstacksdk config loader): the application credential as a dict, no OS_CLIENT_CONFIG_FILE.
+    import yaml
+    with open(keystone) as f:
+        whole = yaml.safe_load(f)["clouds"]["lab-project-a"]
+    name = "k%s-direct" % uuid.uuid4().hex[:6]
+    rules = [{"protocol": "tcp", "port": 443, "remote_ip_prefix": "198.18.2.0/24"}]
+    empty = tmp_path / "no-clouds.yaml"
+    empty.write_text("clouds: {}\n")
+    created, = play(tmp_path, empty, whole, [sync(name, rules)])
+    try:
+        assert created.get("failed") is not True, created.get("msg")
+        assert created["security_groups"][0]["created"] is True
+        # The same group seen through clouds.yaml and the SDK's loader: project-a's, unchanged.
+        again, = play(tmp_path, keystone, "lab-project-a", [sync(name, rules)])
+        assert again["changed"] is False and again["security_groups"][0]["id"] == created["security_groups"][0]["id"]
+        other, = play(tmp_path, keystone, "lab-project-b", [sync(name, [], "absent")])
+        assert other["changed"] is False  # invisible to project-b
+    finally:
+        play(tmp_path, keystone, "lab-project-a", [sync(name, [], "absent")])

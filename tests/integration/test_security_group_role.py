@@ -101,3 +101,33 @@ def test_role_argument_specs_reject_unknown_role_and_bad_choice(edge, tmp_path):
     bad = role_vars(name + "y", ports, loadbalancer={"ha_mode": "carp"})
     proc = play(tmp_path, bad)
     assert proc.returncode != 0 and "carp" in proc.stdout
+
+
+def test_role_admits_an_address_group_with_one_rule_and_refuses_the_world_inside_it(edge, tmp_path):
+    name, ports = edge
+    ag = name + "z-partners"
+    admins = ["198.18.%d.0/28" % i for i in range(30)]
+    ok = role_vars(name + "z", ports)
+    ok["security_groups_address_groups"] = [{"name": ag, "addresses": admins}]
+    ok["security_groups_extra_rules"] = {"loadbalancer": [{"protocol": "tcp", "port": 8443, "remote_address_group": ag}]}
+    try:
+        first = play(tmp_path, ok)
+        assert first.returncode == 0, first.stdout[-3000:]
+        live = [g for g in requests.get(API + "/address-groups", timeout=30).json()["address_groups"] if g["name"] == ag]
+        assert len(live) == 1 and sorted(live[0]["addresses"]) == sorted(admins)
+        lb = [g for g in requests.get(API + "/security-groups", timeout=30).json()["security_groups"] if g["name"] == name + "z-loadbalancer"][0]
+        assert [r["remote_address_group_id"] for r in lb["security_group_rules"] if r["port_range_min"] == 8443] == [live[0]["id"]]
+        second = play(tmp_path, ok)
+        assert second.returncode == 0 and recap(second)["changed"] == "0", second.stdout[-3000:]
+        bad = dict(ok, security_groups_address_groups=[{"name": ag, "addresses": admins + ["0.0.0.0/0"]}],
+                   security_groups_extra_rules={"worker": [{"protocol": "tcp", "port": 10250, "remote_address_group": ag}]})
+        proc = play(tmp_path, bad)
+        assert proc.returncode != 0
+        assert "address_groups[0].addresses[30]: opens kubelet (tcp/10250) to 0.0.0.0/0" in proc.stdout, proc.stdout[-3000:]
+    finally:
+        for group in requests.get(API + "/security-groups", timeout=30).json()["security_groups"]:
+            if group["name"].startswith(name + "z-"):
+                requests.delete(API + "/security-groups/" + group["id"], timeout=30)
+        for group in requests.get(API + "/address-groups", timeout=30).json()["address_groups"]:
+            if group["name"] == ag:
+                requests.delete(API + "/address-groups/" + group["id"], timeout=30)

@@ -10,6 +10,7 @@ program as its optional validator (talos_validator), before anything is written.
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -226,8 +227,12 @@ PLAYBOOK = """
       safespring.netsec.talos_machine_config: {dest: "{{ out }}/absent.yaml", talos_validator: required, talos_validator_path: /nonexistent/tv}
       register: absent
       ignore_errors: true
-    - name: auto and absent
-      safespring.netsec.talos_machine_config: {dest: "{{ out }}/auto.yaml", talos_validator_path: /nonexistent/tv}
+    - name: auto and named but absent
+      safespring.netsec.talos_machine_config: {dest: "{{ out }}/auto-named.yaml", talos_validator_path: /nonexistent/tv}
+      register: auto_named
+      ignore_errors: true
+    - name: auto and not named
+      safespring.netsec.talos_machine_config: {dest: "{{ out }}/auto.yaml", talos_validator_path: null}
       register: auto
     - name: wrong release
       safespring.netsec.talos_machine_config: {dest: "{{ out }}/wrong.yaml", talos_validator: required, talos_validator_path: "{{ validator_114 }}"}
@@ -250,8 +255,8 @@ def test_module_validator_fails_before_writing_and_reports_when_it_passes(talos_
                            str(tmp_path / "site.yml")], capture_output=True, text=True, env=env, timeout=300, check=False)
     data = json.loads(proc.stdout[proc.stdout.index("{"):])
     res = dict((t["task"]["name"], t["hosts"]["localhost"]) for p in data["plays"] for t in p["tasks"])
-    assert set(res) == {"good", "good in check mode", "broken", "broken in check mode", "required but absent", "auto and absent",
-                        "wrong release"}, proc.stderr[-2000:]
+    assert set(res) == {"good", "good in check mode", "broken", "broken in check mode", "required but absent",
+                        "auto and named but absent", "auto and not named", "wrong release"}, proc.stderr[-2000:]
 
     good = res["good"]
     assert good["changed"] and good["talos_validation"]["talos"] == "v1.13.9" and good["talos_validation"]["modes"] == ["metal"]
@@ -276,7 +281,15 @@ def test_module_validator_fails_before_writing_and_reports_when_it_passes(talos_
     absent = res["required but absent"]
     assert absent["failed"] and absent["field"] == "talos_validator_path" and "build.sh talos-validate-1.13" in absent["msg"]
     assert not (tmp_path / "out" / "absent.yaml").exists()
-    assert res["auto and absent"]["changed"] and res["auto and absent"]["talos_validation"] is None
+    # auto tolerates only a program never named: a named one that is missing is a typo, not a skip.
+    named = res["auto and named but absent"]
+    assert named["failed"] and named["field"] == "talos_validator_path" and "/nonexistent/tv" in named["msg"]
+    assert not (tmp_path / "out" / "auto-named.yaml").exists()
+    unnamed = res["auto and not named"]
+    if shutil.which("talos-validate-1.13", path=env["PATH"]) is None:
+        assert unnamed["changed"] and unnamed["talos_validation"] is None
+    else:
+        assert unnamed["changed"] and unnamed["talos_validation"]["talos"] == "v1.13.9"
     wrong = res["wrong release"]
     assert wrong["failed"] and "links Talos v1.14.0-alpha.2, the config targets Talos 1.13" in wrong["msg"]
 

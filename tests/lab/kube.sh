@@ -14,6 +14,9 @@
 #   LAB_KUBE_INSTANCE=NAME LAB_KUBE_PORT=PORT [LAB_KUBE_AUTHN_CONFIG=FILE] tests/lab/kube.sh up|down|status
 # LAB_KUBE_ALLOW_PRIVILEGED=true admits privileged containers (--allow-privileged, as Talos' apiserver runs),
 # e.g. for a dry run of the Cilium chart; the default, false, is the apiserver's own.
+# LAB_KUBE_AUDIT=true writes the apiserver's audit log ($STATE/audit.log, JSON lines, one event per request at
+# ResponseComplete; writes at level Request, so their query and body - dryRun, force, preconditions - are in it):
+# tests and benches prove request shapes and count requests from the server's own record.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "$0")/../../scripts/env.sh"
@@ -34,6 +37,8 @@ AUTHN_CONFIG="${LAB_KUBE_AUTHN_CONFIG:-}"
 [ -z "$AUTHN_CONFIG" ] || [ -f "$AUTHN_CONFIG" ] || { echo "LAB_KUBE_AUTHN_CONFIG=$AUTHN_CONFIG: no such file" >&2; exit 2; }
 ALLOW_PRIVILEGED="${LAB_KUBE_ALLOW_PRIVILEGED:-false}"
 [[ "$ALLOW_PRIVILEGED" =~ ^(true|false)$ ]] || { echo "LAB_KUBE_ALLOW_PRIVILEGED=$ALLOW_PRIVILEGED: use true or false" >&2; exit 2; }
+AUDIT="${LAB_KUBE_AUDIT:-false}"
+[[ "$AUDIT" =~ ^(true|false)$ ]] || { echo "LAB_KUBE_AUDIT=$AUDIT: use true or false" >&2; exit 2; }
 PKI="$STATE/pki"
 START_TIMEOUT="${LAB_KUBE_START_TIMEOUT:-90}"
 # The lab inventory's service CIDR (inventories/lab netsec_cluster_cidrs); never routed, only allocated.
@@ -51,7 +56,7 @@ authn_matches() {
 healthy() {
   pid_alive "$STATE/etcd.pid" "$STATE" && pid_alive "$STATE/kube-apiserver.pid" "$STATE" &&
     [ -f "$STATE/kube.json" ] && authn_matches && [ "$(cat "$STATE/allow-privileged" 2>/dev/null || echo false)" = "$ALLOW_PRIVILEGED" ] &&
-    [ "$(readyz)" = ok ]
+    [ "$(cat "$STATE/audit" 2>/dev/null || echo false)" = "$AUDIT" ] && [ "$(readyz)" = ok ]
 }
 
 # One EC P-256 key + certificate signed by the lab CA.
@@ -88,9 +93,24 @@ for s in socks:
 print(*(s.getsockname()[1] for s in socks))'
 }
 
-write_access() {  # ETCD_CLIENT_PORT ETCD_PEER_PORT
-  local b64ca b64crt b64key authn=null
+# Metadata for reads (a 2,000-object bench stays small); Request for writes: the body carries DeleteOptions
+# (preconditions, dryRun) and the applied object. No RequestReceived stage: one event per request.
+write_audit_policy() {
+  cat >"$STATE/audit-policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Request
+  verbs: [create, update, patch, delete, deletecollection]
+- level: Metadata
+YAML
+}
+
+write_access() {  # ETCD_CLIENT_PORT ETCD_PEER_PORT START_TO_READY_SECONDS
+  local b64ca b64crt b64key authn=null audit=null
   [ -z "$AUTHN_CONFIG" ] || authn="\"$STATE/authentication-config.yaml\""
+  [ "$AUDIT" = false ] || audit="\"$STATE/audit.log\""
   b64ca="$(base64 -w0 "$PKI/ca.crt")" b64crt="$(base64 -w0 "$PKI/admin.crt")" b64key="$(base64 -w0 "$PKI/admin.key")"
   (
     umask 077
@@ -115,7 +135,7 @@ YAML
  "admin_cert": "$PKI/admin.crt", "admin_key": "$PKI/admin.key", "kubeconfig": "$STATE/admin.kubeconfig",
  "etcd_url": "http://127.0.0.1:$1", "etcd_client_port": $1, "etcd_peer_port": $2,
  "kubernetes_version": "$(kube_pinned_version kube-apiserver)", "etcd_version": "$(kube_pinned_version etcd)",
- "service_cidr": "$SERVICE_CIDR", "authentication_config": $authn, "logs": {"etcd": "$STATE/etcd.log", "kube-apiserver": "$STATE/kube-apiserver.log"}}
+ "start_to_ready_s": $3, "service_cidr": "$SERVICE_CIDR", "authentication_config": $authn, "audit_log": $audit, "logs": {"etcd": "$STATE/etcd.log", "kube-apiserver": "$STATE/kube-apiserver.log"}}
 JSON
   mv -f "$STATE/kube.json.tmp" "$STATE/kube.json"
 }
@@ -157,7 +177,16 @@ do_up() {
     authn_args=(--authentication-config "$STATE/authentication-config.yaml")
   fi
   echo "$ALLOW_PRIVILEGED" >"$STATE/allow-privileged"
+  local audit_args=()
+  if [ "$AUDIT" = true ]; then
+    write_audit_policy
+    # blocking: the event is written before the request's handler returns; no rotation (one file to read).
+    audit_args=(--audit-policy-file "$STATE/audit-policy.yaml" --audit-log-path "$STATE/audit.log" --audit-log-format json
+      --audit-log-mode blocking --audit-log-maxsize 100000 --audit-log-maxbackup 0)
+  fi
+  echo "$AUDIT" >"$STATE/audit"
   read -r etcd_client etcd_peer < <(free_ports)
+  local t_daemons=$EPOCHREALTIME ready_s
   # Plain HTTP on loopback: etcd holds only lab data and only the apiserver is pointed at it.
   start_daemon "$STATE/etcd.pid" "$STATE" "$STATE/etcd.log" "$etcd" --name lab --data-dir "$STATE/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_client" --advertise-client-urls "http://127.0.0.1:$etcd_client" \
@@ -172,10 +201,12 @@ do_up() {
     --client-ca-file "$PKI/ca.crt" --authorization-mode RBAC \
     --service-account-issuer "$URL" --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key" --service-cluster-ip-range "$SERVICE_CIDR" \
-    --endpoint-reconciler-type none --allow-privileged="$ALLOW_PRIVILEGED" "${authn_args[@]}"
+    --endpoint-reconciler-type none --allow-privileged="$ALLOW_PRIVILEGED" "${authn_args[@]}" "${audit_args[@]}"
   wait_ready
-  write_access "$etcd_client" "$etcd_peer"
-  say "up at $URL in $((SECONDS - t0))s (binaries $((t_start - t0))s, start to /readyz ok $((SECONDS - t_start))s; kubeconfig $STATE/admin.kubeconfig)"
+  # etcd start to the apiserver's /readyz ok (daemons only; PKI and binaries are timed apart)
+  ready_s="$(awk -v a="$t_daemons" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')"
+  write_access "$etcd_client" "$etcd_peer" "$ready_s"
+  say "up at $URL in $((SECONDS - t0))s (binaries $((t_start - t0))s, etcd start to /readyz ok ${ready_s}s; kubeconfig $STATE/admin.kubeconfig)"
 }
 
 do_down() {

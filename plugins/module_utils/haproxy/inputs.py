@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.safespring.netsec.plugins.module_utils import _typed
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
@@ -190,6 +192,66 @@ def addresses(value, field):
     return [_typed.address(a, field_path(field, i)) for i, a in enumerate(value)]
 
 
+def max_chunked_body_size(values):
+    """Bodies without a Content-Length (chunked HTTP/1.1, HTTP/2 DATA) are measured in haproxy's
+    request buffer, so the limit must leave that buffer room for the headers: at most half of it."""
+    bufsize = _typed.integer(values.get("bufsize"), _var("bufsize"), 1024, 2 ** 24)
+    size = _typed.integer(values.get("max_chunked_body_size"), _var("max_chunked_body_size"), 1, 2 ** 24)
+    if size > bufsize // 2:
+        raise NetsecError("%d does not fit haproxy's request buffer (haproxy_bufsize %d): chunked bodies are measured there"
+                          % (size, bufsize), field=_var("max_chunked_body_size"),
+                          fix="set it to at most %d, or raise haproxy_bufsize to at least %d" % (bufsize // 2, 2 * size))
+    return size
+
+
+ACME_CERTIFICATE_KEYS = ("name", "hosts")
+_ACME_DIRECTORY = re.compile(r"https://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
+
+
+def acme(values, config_dir, certs_dir, lists_dir):
+    """The ACME certificates (HTTP-01 through haproxy itself): names, hosts and the files they use.
+
+    Their hosts are the names an ACME server validates on :80, so they are exact DNS names
+    (HTTP-01 cannot prove a wildcard)."""
+    certs = values.get("acme_certificates") or []
+    field = _var("acme_certificates")
+    if not isinstance(certs, list):
+        raise NetsecError("is not a list", field=field, fix="give [{name, hosts}]")
+    out, names = [], set()
+    for i, cert in enumerate(certs):
+        cfield = field_path(field, i)
+        _typed.known_keys(cert, cfield, ACME_CERTIFICATE_KEYS)
+        name = word(cert.get("name"), field_path(cfield, "name"), "name")
+        if ".." in name or name in names:
+            raise NetsecError("%r is not a new plain name" % name, field=field_path(cfield, "name"), fix="use a unique file name stem like apps")
+        names.add(name)
+        hosts = edge.check_hosts(cert.get("hosts"), field_path(cfield, "hosts"))
+        for j, host in enumerate(hosts):
+            if "*" in host:
+                raise NetsecError("%r is a wildcard, which HTTP-01 cannot validate" % host, field=field_path(cfield, "hosts", j),
+                                  fix="list exact host names (wildcards need DNS-01)")
+        out.append({"name": name, "hosts": [_typed.quote(h, field_path(cfield, "hosts", j), "haproxy") for j, h in enumerate(hosts)],
+                    "file": "%s/acme-%s.pem" % (certs_dir, name)})
+    typed = {"certificates": out, "enabled": bool(out), "dir": config_dir.rstrip("/") + "/acme",
+             "map_file": lists_dir + "/acme-challenge.map", "crt_list": certs_dir + "/acme-crt-list.txt",
+             "renew_days": _typed.integer(values.get("acme_renew_days", 30), _var("acme_renew_days"), 1, 3650),
+             "directory": None, "email": None}
+    if not out:
+        return typed
+    directory = values.get("acme_directory")
+    if not isinstance(directory, str) or not _ACME_DIRECTORY.fullmatch(directory):
+        raise NetsecError("%r is not an https URL of an ACME directory" % (directory,), field=_var("acme_directory"),
+                          fix="give the CA's directory URL, for example https://acme-v02.api.letsencrypt.org/directory")
+    if not edge.flag(values.get("acme_terms_agreed"), _var("acme_terms_agreed")):
+        raise NetsecError("is not true", field=_var("acme_terms_agreed"), fix="read the ACME CA's terms of service and set it to true")
+    email = values.get("acme_email") or None
+    if email is not None and (not isinstance(email, str) or not _EMAIL.fullmatch(email)):
+        raise NetsecError("%r is not an e-mail address" % (email,), field=_var("acme_email"), fix="give one address or leave it empty")
+    typed.update({"directory": directory, "email": email})
+    return typed
+
+
 def parse(values):
     """All role variables (names without the prefix) -> the typed values the tasks and templates use."""
     values = dict(values)
@@ -212,6 +274,10 @@ def parse(values):
                           fix="name one of %s, or leave it unset (404)" % (", ".join(r["name"] for r in routes) or "no routes"))
     rate_period = duration(values.get("rate_period"), _var("rate_period"))
     user = optional(values.get("user"), _var("user"), "name")
+    # The backends haproxy.cfg renders with servers (passthrough services, then one per route): the
+    # gated change checks each over the runtime API.
+    backends = [s for s in edge.PASSTHROUGH_SERVICES if upstreams.get(s, {}).get("servers")]
+    backends += ["route_%s" % r["name"] for r in routes if r["servers"]]
     return {
         "cluster_name": word(spec.name, _var("cluster", "name"), "name"),
         "ip_versions": list(spec.ip_versions),
@@ -219,6 +285,8 @@ def parse(values):
         "bind_transparent": edge.flag(values.get("bind_transparent"), _var("bind_transparent")),
         "health_frontend": health_frontend(values.get("health_frontend")),
         "admin_address": _typed.address(values.get("admin_address"), _var("admin_address")),
+        # The port model admits the jump host to haproxy-admin over each IP family it has: listen on both.
+        "admin_address6": _typed.address(values["admin_address6"], _var("admin_address6"), versions=(6,)) if values.get("admin_address6") else None,
         "tls_profile": profile,
         "certificates": certs,
         "crt_list": crt_list(certs, kinds, certs_dir),
@@ -229,6 +297,8 @@ def parse(values):
         "routes": routes,
         "default_route": default_route,
         "upstreams": upstreams,
+        "passthrough_services": list(edge.PASSTHROUGH_SERVICES),
+        "backends": backends,
         "api_health_checks": api_health_checks(values.get("api_health_checks")),
         "check_cert": health_check_certificate(values.get("health_check_certificate")),
         "maxconn": _typed.integer(values.get("maxconn"), _var("maxconn"), 0, 10 ** 7),
@@ -245,6 +315,8 @@ def parse(values):
         "bufsize": _typed.integer(values.get("bufsize"), _var("bufsize"), 1024, 2 ** 24),
         "max_header_count": _typed.integer(values.get("max_header_count"), _var("max_header_count"), 1, 32767),
         "max_body_size": _typed.integer(values.get("max_body_size"), _var("max_body_size"), 0, 2 ** 62),
+        "max_chunked_body_size": max_chunked_body_size(values),
+        "acme": acme(values, config_dir, certs_dir, lists_dir),
         "allowed_methods": methods(values.get("allowed_methods")),
         "config_dir": config_dir,
         "certs_dir": certs_dir,

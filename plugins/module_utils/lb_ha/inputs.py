@@ -26,6 +26,8 @@ TOPOLOGIES = ("active_active", "active_standby")
 HEALTH_KEYS = ("address", "port", "uri", "interval_ms", "timeout_ms", "fall", "rise")
 # Linux interface names: at most 15 bytes (IFNAMSIZ - 1); no '/', blanks or quotes.
 _IFNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
+# A process name as the kernel keeps it (/proc/PID/comm: at most 15 bytes), one bare word in keepalived.conf.
+_PROCESS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,14}")
 # VRRPv3 advert_int: seconds with up to two decimals (centiseconds), 0.01-40.95.
 _ADVERT = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2})?")
 # The kernel's TCP MD5 key limit (TCP_MD5SIG_MAXKEYLEN).
@@ -105,12 +107,22 @@ def parse_export(prefixes, service, field):
     return [str(n) for n in nets]
 
 
-def interface_name(value, field):
+def _kernel_name(value, field, pattern, what, fix):
+    """A name the kernel keeps in 15 bytes (interface, process), written as one bare word."""
     raw = _typed.text(value, field, max_len=64)
-    if not _IFNAME.fullmatch(raw):
-        raise NetsecError("%r is not an interface name" % raw, field=field,
-                          fix="write a Linux interface name like eth0 or ens3 (letters, digits, '.', '_', '-'; at most 15)")
+    if not pattern.fullmatch(raw):
+        raise NetsecError("%r is not %s" % (raw, what), field=field, fix=fix)
     return raw
+
+
+def interface_name(value, field):
+    return _kernel_name(value, field, _IFNAME, "an interface name",
+                        "write a Linux interface name like eth0 or ens3 (letters, digits, '.', '_', '-'; at most 15)")
+
+
+def process_name(value, field):
+    return _kernel_name(value, field, _PROCESS_NAME, "a process name as /proc/PID/comm shows it",
+                        "write the executable's file name, like haproxy (letters, digits, '.', '_', '+', '-'; at most 15)")
 
 
 def advert_int(value, field):
@@ -195,7 +207,7 @@ def _paths(values, keys):
     return dict((k, _typed.path(values.get(k), _var(k))) for k in keys)
 
 
-PATH_KEYS = ("bird_config", "bird_socket", "keepalived_config", "vrrp_transitions_log", "haproxy_config", "config_dir", "run_dir", "bin_dir")
+PATH_KEYS = ("bird_config", "bird_socket", "keepalived_config", "vrrp_transitions_log", "config_dir", "run_dir", "bin_dir")
 
 
 def parse_bgp(values, address, service, is_primary):
@@ -262,7 +274,9 @@ def parse_vrrp(values, address, is_primary, paths):
         "nopreempt": _typed.boolean(values.get("vrrp_nopreempt"), _var("vrrp_nopreempt")),
         "track_process": _typed.boolean(values.get("vrrp_track_process"), _var("vrrp_track_process")),
         "peers": parse_peers(values, address, _var("vrrp_unicast_peers")),
-        "haproxy_cmd": ["/usr/sbin/haproxy", "-Ws", "-f", paths["haproxy_config"]],
+        # By name, not command line: a reload's master re-execs with -sf/-x before the original options,
+        # which a parameter match stops matching (the VIP left the reloaded master).
+        "track_process_name": process_name(values.get("vrrp_track_process_name"), _var("vrrp_track_process_name")),
         "notify": "%s/lb_ha_notify %s" % (paths["bin_dir"], paths["vrrp_transitions_log"]),
         "track_file": "%s/health.track" % paths["run_dir"],
     }

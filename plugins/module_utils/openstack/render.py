@@ -8,6 +8,11 @@ destination role's group: a role source is a remote-group reference (never the s
 address pool), a CIDR source one rule per CIDR. Egress is open (explicit IPv4 and IPv6
 "any", the rules OpenStack gives a new group) unless the role's egress is restricted;
 then the role's outgoing flows become its egress rules.
+
+With address_groups=True the large CIDR sets of the spec (ADDRESS_GROUP_SETS: admin ranges,
+API ranges, BGP peers) are Neutron address groups named `<cluster>-<set>`
+(render_address_groups()): one rule per service and family admits the whole set, and a
+change to the set changes the address group's addresses, not the rules.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,8 +21,9 @@ __metaclass__ = type
 
 from ansible_collections.safespring.netsec.plugins.module_utils import port_model as pm
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import field_path
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack.address_groups import DesiredAddressGroup
 from ansible_collections.safespring.netsec.plugins.module_utils.openstack.rules import (
-    DesiredGroup, normalize_rule,
+    DesiredGroup, normalize_cidr, normalize_rule,
 )
 
 ETHERTYPE = {4: "IPv4", 6: "IPv6"}
@@ -36,8 +42,18 @@ _PEER_FIELDS = {
 }
 
 
+# Model CIDR peers rendered as address groups when asked for: {peer name: address-group suffix}.
+# The sets an operator grows (admin and API ranges, the platform's BGP peers); ingress_cidrs
+# (usually the world) and the egress destinations stay rules.
+ADDRESS_GROUP_SETS = {"admin_cidrs": "admin_cidrs", "api_cidrs": "api_cidrs", "bgp_peer": "bgp_peers"}
+
+
 def group_name(spec, role_name):
     return "%s-%s" % (spec.name, role_name)
+
+
+def address_group_name(spec, peer_name):
+    return "%s-%s" % (spec.name, ADDRESS_GROUP_SETS[peer_name])
 
 
 def group_roles(spec):
@@ -64,11 +80,19 @@ def _peer_field(cluster_field, peer):
     return cluster_field
 
 
-def _rules_for(spec, flow, direction, peer, cluster_field):
+def _rules_for(spec, flow, direction, peer, cluster_field, address_groups=False):
     """[(raw rule dict, field)] for one flow seen from one group."""
     out = []
     description = "%s%s %s %s" % (DESCRIPTION_PREFIX, flow.service.name, "from" if direction == "ingress" else "to", peer.name)
-    if peer.kind == "role":
+    if peer.kind != "role" and address_groups and peer.name in ADDRESS_GROUP_SETS:
+        # One rule per family the set holds, on the set's address group.
+        versions = set(pm.cidr_version(c) for c in pm.filter_versions(peer.cidrs, spec.ip_versions))
+        for version in sorted(versions):
+            ethertype = ETHERTYPE[version]
+            raw = dict(_service_rules(flow.service, ethertype), direction=direction, ethertype=ethertype,
+                       remote_address_group=address_group_name(spec, peer.name), description=description)
+            out.append((raw, _peer_field(cluster_field, peer)))
+    elif peer.kind == "role":
         for version in spec.ip_versions:
             ethertype = ETHERTYPE[version]
             raw = dict(_service_rules(flow.service, ethertype), direction=direction, ethertype=ethertype,
@@ -88,13 +112,51 @@ def open_egress_rules():
     return [{"direction": "egress", "ethertype": "IPv4"}, {"direction": "egress", "ethertype": "IPv6"}]
 
 
-def render(spec, cluster_field="cluster", stateful=None, tags=None):
-    """ClusterSpec (or dict) -> [DesiredGroup], one per role, rules normalised."""
+def _cidr_peers(spec, all_flows, roles):
+    """The CIDR peers of the flows that render (both ends of every flow), first seen first."""
+    seen = {}
+    for flow in all_flows:
+        for peer, other in ((flow.source, flow.destination), (flow.destination, flow.source)):
+            if peer.kind != "role" and other.kind == "role" and other.name in roles and peer.name not in seen:
+                seen[peer.name] = peer
+    return list(seen.values())
+
+
+def render_address_groups(spec, cluster_field="cluster"):
+    """The address groups render(spec, address_groups=True) admits: [DesiredAddressGroup], one per
+    CIDR set of ADDRESS_GROUP_SETS that a rendered flow uses, with the set's CIDRs of the spec's
+    IP families. Errors (the lint) name the CIDR where it was written, e.g. cluster.jump_host.admin_cidrs[3]."""
+    if not isinstance(spec, pm.ClusterSpec):
+        spec = pm.ClusterSpec.from_dict(spec, field=cluster_field)
+    out = []
+    for peer in _cidr_peers(spec, pm.flows(spec), group_roles(spec)):
+        if peer.name not in ADDRESS_GROUP_SETS:
+            continue
+        section, key = _PEER_FIELDS[peer.name]
+        addresses, fields = [], {}
+        for j, cidr in enumerate(spec[section][key]):  # validated, in the order written
+            cidr = normalize_cidr(cidr, field_path(cluster_field, section, key, j))
+            if cidr not in fields and pm.cidr_version(cidr) in spec.ip_versions:
+                addresses.append(cidr)
+                fields[cidr] = field_path(cluster_field, section, key, j)
+        if not addresses:
+            continue
+        out.append(DesiredAddressGroup(
+            address_group_name(spec, peer.name), "present",
+            "%s of cluster %s (safespring.netsec port model)" % (ADDRESS_GROUP_SETS[peer.name], spec.name),
+            list(addresses), field_path(cluster_field, section, key), fields))
+    return out
+
+
+def render(spec, cluster_field="cluster", stateful=None, tags=None, address_groups=False):
+    """ClusterSpec (or dict) -> [DesiredGroup], one per role, rules normalised. address_groups:
+    the sets of ADDRESS_GROUP_SETS are admitted through render_address_groups()' address groups."""
     if not isinstance(spec, pm.ClusterSpec):
         spec = pm.ClusterSpec.from_dict(spec, field=cluster_field)
     roles = group_roles(spec)
     names = [group_name(spec, r) for r in roles]
     all_flows = pm.flows(spec)
+    ag_names = [address_group_name(spec, p) for p in ADDRESS_GROUP_SETS] if address_groups else []
     groups = []
     for role_name in roles:
         raw_rules = []
@@ -102,18 +164,18 @@ def render(spec, cluster_field="cluster", stateful=None, tags=None):
             if flow.destination.kind == "role" and flow.destination.name == role_name:
                 if flow.source.kind == "role" and flow.source.name not in roles:
                     continue
-                raw_rules.extend(_rules_for(spec, flow, "ingress", flow.source, cluster_field))
+                raw_rules.extend(_rules_for(spec, flow, "ingress", flow.source, cluster_field, address_groups))
         if pm.egress_restricted(spec, role_name):
             for flow in all_flows:
                 if flow.source.kind == "role" and flow.source.name == role_name:
                     if flow.destination.kind == "role" and flow.destination.name not in roles:
                         continue
-                    raw_rules.extend(_rules_for(spec, flow, "egress", flow.destination, cluster_field))
+                    raw_rules.extend(_rules_for(spec, flow, "egress", flow.destination, cluster_field, address_groups))
         else:
             for raw in open_egress_rules():
                 raw["description"] = DESCRIPTION_PREFIX + "open egress"
                 raw_rules.append((raw, field_path(cluster_field, "egress", "restrict")))
-        rules = [normalize_rule(raw, field, names) for raw, field in raw_rules]
+        rules = [normalize_rule(raw, field, names, address_group_names=ag_names) for raw, field in raw_rules]
         groups.append(DesiredGroup(
             group_name(spec, role_name), "present",
             "%s of cluster %s (safespring.netsec port model)" % (role_name, spec.name),

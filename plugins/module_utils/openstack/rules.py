@@ -47,13 +47,19 @@ DIRECTIONS = ("ingress", "egress")
 ETHERTYPES = {"ipv4": "IPv4", "4": "IPv4", "ipv6": "IPv6", "6": "IPv6"}
 
 RULE_FIELDS = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
-               "remote_ip_prefix", "remote_group", "remote_group_id", "description", "port")
+               "remote_ip_prefix", "remote_group", "remote_group_id", "remote_address_group", "remote_address_group_id",
+               "description", "port")
+_RULE_KEYS = frozenset(RULE_FIELDS) | {"ether_type"}
+REMOTE_KEYS = ("remote_ip_prefix", "remote_group", "remote_group_id", "remote_address_group", "remote_address_group_id")
 
 # A rule as we compare it. protocol is the name Neutron stores for known protocols, else
 # the number as a string; remote_group is a group NAME of the environment (None if the
-# rule has none), remote_group_id an id outside the environment.
+# rule has none), remote_group_id an id outside the environment; remote_address_group and
+# remote_address_group_id the same for Neutron address groups.
 Rule = namedtuple("Rule", "direction ethertype protocol port_range_min port_range_max "
-                          "remote_ip_prefix remote_group remote_group_id remote_address_group_id description")
+                          "remote_ip_prefix remote_group remote_group_id remote_address_group_id description "
+                          "remote_address_group")
+Rule.__new__.__defaults__ = (None,)  # remote_address_group: rules without address groups need not name it
 
 
 # --- normalisation --------------------------------------------------------------------
@@ -150,9 +156,16 @@ def normalize_ports(protocol, raw_min, raw_max, field_min, field_max, written=No
     return None, None
 
 
+@functools.lru_cache(maxsize=8192)
+def _cidr_text(text):
+    """The network's canonical spelling, once per distinct text (str() of a network was a
+    third of normalising 2,000 rules)."""
+    return str(_network(text))
+
+
 def normalize_cidr(value, field):
     try:
-        return str(_network(str(value).strip()))
+        return _cidr_text(str(value).strip())
     except ValueError:
         raise NetsecError("%r is not an IPv4/IPv6 address or CIDR" % (value,), field=field,
                           fix="write it like 192.0.2.0/24 or 2001:db8::/64")
@@ -178,14 +191,17 @@ def _split_port(value, field):
     raise NetsecError("%r is not a port or a range like 30000-32767" % (value,), field=field)
 
 
-def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
+def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4", address_group_names=()):
     """A user's rule (dict) -> Rule, or NetsecError naming the field. No I/O.
 
-    group_names: the environment's group names a `remote_group` may name.
+    group_names: the environment's group names a `remote_group` may name;
+    address_group_names: its address groups a `remote_address_group` may name.
     """
     if not isinstance(raw, dict):
         raise NetsecError("must be a mapping", field=field)
-    unknown = set(raw) - set(RULE_FIELDS) - {"ether_type"}
+    # field_path(field, key) for a str key, without its loop: built for every key of every rule.
+    prefix_dot = field + "." if field else ""
+    unknown = set(raw) - _RULE_KEYS
     if unknown:
         raise NetsecError("unknown key(s) %s" % ", ".join(sorted(unknown)), field=field,
                           fix="known keys: %s" % ", ".join(RULE_FIELDS))
@@ -195,22 +211,34 @@ def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
 
     prefix = raw.get("remote_ip_prefix")
     if prefix is not None and str(prefix).strip() != "":
-        prefix = normalize_cidr(prefix, field_path(field, "remote_ip_prefix"))
+        prefix = normalize_cidr(prefix, prefix_dot + "remote_ip_prefix")
     else:
         prefix = None
     remote_group = raw.get("remote_group") or None
     remote_group_id = raw.get("remote_group_id") or None
-    remotes = [k for k, v in (("remote_ip_prefix", prefix), ("remote_group", remote_group), ("remote_group_id", remote_group_id)) if v]
+    address_group = raw.get("remote_address_group") or None
+    address_group_id = raw.get("remote_address_group_id") or None
+    for key, value in (("remote_group", remote_group), ("remote_group_id", remote_group_id),
+                       ("remote_address_group", address_group), ("remote_address_group_id", address_group_id)):
+        if value is not None and not isinstance(value, str):
+            raise NetsecError("must be a name or an id (a string)", field=field_path(field, key))
+    values = dict(remote_ip_prefix=prefix, remote_group=remote_group, remote_group_id=remote_group_id,
+                  remote_address_group=address_group, remote_address_group_id=address_group_id)
+    remotes = [k for k in REMOTE_KEYS if values[k]]
     if len(remotes) > 1:
         raise NetsecError("%s are mutually exclusive" % " and ".join(remotes), field=field_path(field, remotes[1]))
     if remote_group is not None and remote_group not in group_names:
         raise NetsecError("%r is not a group of this environment" % (remote_group,), field=field_path(field, "remote_group"),
                           fix="name one of %s, or give remote_group_id for a group managed elsewhere"
                               % (", ".join(sorted(group_names)) or "(none)"))
+    if address_group is not None and address_group not in address_group_names:
+        raise NetsecError("%r is not an address group of this environment" % (address_group,),
+                          field=field_path(field, "remote_address_group"),
+                          fix="list it in address_groups, or give remote_address_group_id for one managed elsewhere")
 
     ether_key = "ether_type" if "ethertype" not in raw and "ether_type" in raw else "ethertype"
     ether_raw = raw.get(ether_key)
-    ethertype = _ethertype(ether_raw, field_path(field, ether_key)) if ether_raw else None
+    ethertype = _ethertype(ether_raw, prefix_dot + ether_key) if ether_raw else None
     if prefix is not None:
         derived = "IPv%d" % _network(prefix).version
         if ethertype and ethertype != derived:
@@ -219,7 +247,7 @@ def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
         ethertype = derived
     ethertype = ethertype or default_ethertype
 
-    protocol = normalize_protocol(raw.get("protocol"), field_path(field, "protocol"))
+    protocol = normalize_protocol(raw.get("protocol"), prefix_dot + "protocol")
     if ethertype == "IPv6" and protocol == 1:
         protocol = 58  # Neutron turns IPv6 "icmp" into ipv6-icmp
     if ethertype == "IPv4" and protocol in IPV6_ONLY_PROTOCOLS:
@@ -227,22 +255,22 @@ def normalize_rule(raw, field, group_names=(), default_ethertype="IPv4"):
                           field=field_path(field, "protocol"), fix="use icmp for IPv4 or set ethertype IPv6")
 
     raw_min, raw_max = raw.get("port_range_min"), raw.get("port_range_max")
-    field_min, field_max, written = field_path(field, "port_range_min"), field_path(field, "port_range_max"), None
+    field_min, field_max, written = prefix_dot + "port_range_min", prefix_dot + "port_range_max", None
     if raw.get("port") is not None:
         if raw_min is not None or raw_max is not None:
-            raise NetsecError("port and port_range_min/max are mutually exclusive", field=field_path(field, "port"))
-        raw_min, raw_max = _split_port(raw.get("port"), field_path(field, "port"))
+            raise NetsecError("port and port_range_min/max are mutually exclusive", field=prefix_dot + "port")
+        raw_min, raw_max = _split_port(raw.get("port"), prefix_dot + "port")
         # Errors name the key the user wrote: `port`, not the two keys it is split into.
-        field_min = field_max = field_path(field, "port")
+        field_min = field_max = prefix_dot + "port"
         written = raw.get("port")
     low, high = normalize_ports(protocol, raw_min, raw_max, field_min, field_max, written)
     description = raw.get("description")
-    return Rule(direction, ethertype, protocol, low, high, prefix, remote_group, remote_group_id, None,
-                "" if description is None else str(description))
+    return Rule(direction, ethertype, protocol, low, high, prefix, remote_group, remote_group_id, address_group_id,
+                "" if description is None else str(description), address_group)
 
 
-def live_rule(api_rule, names_by_id):
-    """A rule as Neutron returns it -> Rule (remote groups of the environment by name)."""
+def live_rule(api_rule, names_by_id, address_group_names_by_id=None):
+    """A rule as Neutron returns it -> Rule (remote groups and address groups of the environment by name)."""
     ethertype = api_rule.get("ethertype") or "IPv4"
     try:
         protocol = normalize_protocol(api_rule.get("protocol"), "protocol")
@@ -258,9 +286,11 @@ def live_rule(api_rule, names_by_id):
         low = high = None
     remote_id = api_rule.get("remote_group_id")
     remote_name = names_by_id.get(remote_id) if remote_id else None
+    ag_id = api_rule.get("remote_address_group_id")
+    ag_name = (address_group_names_by_id or {}).get(ag_id) if ag_id else None
     return Rule(api_rule.get("direction"), ethertype, protocol, low, high, prefix,
-                remote_name, None if remote_name else remote_id, api_rule.get("remote_address_group_id"),
-                api_rule.get("description") or "")
+                remote_name, None if remote_name else remote_id, None if ag_name else ag_id,
+                api_rule.get("description") or "", ag_name)
 
 
 def _world(prefix):
@@ -271,11 +301,11 @@ def rule_key(rule):
     """Identity of a rule: two rules with one key are the same rule to Neutron's data path."""
     prefix = None if _world(rule.remote_ip_prefix) else rule.remote_ip_prefix
     return (rule.direction, rule.ethertype, rule.protocol, rule.port_range_min, rule.port_range_max, prefix,
-            rule.remote_group, rule.remote_group_id, rule.remote_address_group_id)
+            rule.remote_group, rule.remote_group_id, rule.remote_address_group_id, rule.remote_address_group)
 
 
-def api_body(rule, group_id, ids_by_name):
-    """The POST body of one rule (remote groups of the environment resolved to ids)."""
+def api_body(rule, group_id, ids_by_name, address_group_ids=None):
+    """The POST body of one rule (remote groups and address groups of the environment resolved to ids)."""
     body = {
         "security_group_id": group_id,
         "direction": rule.direction,
@@ -289,7 +319,9 @@ def api_body(rule, group_id, ids_by_name):
         body["remote_group_id"] = ids_by_name[rule.remote_group]
     elif rule.remote_group_id:
         body["remote_group_id"] = rule.remote_group_id
-    if rule.remote_address_group_id:
+    if rule.remote_address_group:
+        body["remote_address_group_id"] = address_group_ids[rule.remote_address_group]
+    elif rule.remote_address_group_id:
         body["remote_address_group_id"] = rule.remote_address_group_id
     if rule.description:
         body["description"] = rule.description
@@ -324,8 +356,10 @@ def _remote_text(rule):
         return "group %s" % rule.remote_group
     if rule.remote_group_id:
         return "group id %s" % rule.remote_group_id
+    if rule.remote_address_group:
+        return "address group %s" % rule.remote_address_group
     if rule.remote_address_group_id:
-        return "address group %s" % rule.remote_address_group_id
+        return "address group id %s" % rule.remote_address_group_id
     return rule.remote_ip_prefix or "any"
 
 
@@ -406,8 +440,17 @@ class GroupPlan(object):
         self.duplicates = []     # live copies of a kept rule
         self.protected = []      # live rules not wanted but protected
         self.keep = []
-        self.before = []         # describe() lines
-        self.after = []
+        self.live_rules = []     # the group's rules before (Rule), for the diff
+
+    # The diff's describe() lines, made only when asked for: a no-op at 2,000 rules built 4,000
+    # lines nobody read.
+    @property
+    def before(self):
+        return [describe(rule) for rule in self.live_rules]
+
+    @property
+    def after(self):
+        return [describe(rule) for dummy, rule in self.keep + self.protected] + [describe(rule) for rule in self.to_create]
 
     @property
     def changed(self):
@@ -421,17 +464,18 @@ class GroupPlan(object):
         """Take the rule plan (and id) of `other`, a plan of this group made after it was created;
         what was decided about the group itself (created, updated, tags) stays."""
         self.id = other.id
-        for attr in ("to_create", "to_delete", "duplicates", "protected", "keep", "before", "after"):
+        for attr in ("to_create", "to_delete", "duplicates", "protected", "keep", "live_rules"):
             setattr(self, attr, getattr(other, attr))
 
 
 class Plan(object):
-    def __init__(self, groups):
+    def __init__(self, groups, address_groups=()):
         self.groups = groups
+        self.address_groups = list(address_groups)
 
     @property
     def changed(self):
-        return any(g.changed for g in self.groups)
+        return any(g.changed for g in self.groups) or any(a.changed for a in self.address_groups)
 
     def group(self, name):
         for g in self.groups:
@@ -440,8 +484,9 @@ class Plan(object):
         raise KeyError(name)
 
     def diff(self):
-        """One Ansible diff per changed group: sorted describe() lines before and after."""
-        out = []
+        """One Ansible diff per changed address group (its addresses) and per changed group
+        (sorted describe() lines), before and after."""
+        out = [a.diff() for a in self.address_groups if a.changed]
         for g in self.groups:
             if not g.changed:
                 continue
@@ -452,22 +497,29 @@ class Plan(object):
         return out
 
     def summary(self):
-        """Counts for messages and benchmarks."""
-        return {
+        """Counts for messages and benchmarks (address-group counts when the environment has any)."""
+        out = {
             "groups_created": sum(1 for g in self.groups if g.create_group),
             "groups_deleted": sum(1 for g in self.groups if g.delete_group),
             "rules_created": sum(len(g.to_create) for g in self.groups),
             "rules_deleted": sum(len(g.deletions()) for g in self.groups),
         }
+        if self.address_groups:
+            out.update(address_groups_created=sum(1 for a in self.address_groups if a.create),
+                       address_groups_deleted=sum(1 for a in self.address_groups if a.delete),
+                       addresses_added=sum(len(a.add) for a in self.address_groups),
+                       addresses_removed=sum(len(a.remove) for a in self.address_groups))
+        return out
 
 
-def _live_group_rules(live_group, names_by_id):
-    return [(r, live_rule(r, names_by_id)) for r in live_group.get("security_group_rules") or []]
+def _live_group_rules(live_group, names_by_id, address_group_names=None):
+    return [(r, live_rule(r, names_by_id, address_group_names)) for r in live_group.get("security_group_rules") or []]
 
 
-def plan_group(desired, live_group, names_by_id, protected, new_group_rules=()):
+def plan_group(desired, live_group, names_by_id, protected, new_group_rules=(), address_group_names=None):
     """Plan one group. live_group: the API dict or None; new_group_rules: API-shaped rules a
-    new group is born with (the cloud's defaults), so check mode predicts their fate too."""
+    new group is born with (the cloud's defaults), so check mode predicts their fate too;
+    address_group_names: {id: name} of the environment's address groups."""
     gp = GroupPlan(desired.name, desired.state)
     if live_group is None:
         if desired.state == "absent":
@@ -477,8 +529,8 @@ def plan_group(desired, live_group, names_by_id, protected, new_group_rules=()):
         live_pairs = [(dict(r, id=None), live_rule(r, names_by_id)) for r in new_group_rules]
     else:
         gp.id = live_group["id"]
-        live_pairs = _live_group_rules(live_group, names_by_id)
-    gp.before = [describe(rule) for dummy, rule in live_pairs]
+        live_pairs = _live_group_rules(live_group, names_by_id, address_group_names)
+    gp.live_rules = [rule for dummy, rule in live_pairs]
 
     if desired.state == "absent":
         gp.delete_group = True
@@ -516,17 +568,16 @@ def plan_group(desired, live_group, names_by_id, protected, new_group_rules=()):
             continue
         for pair in copies:
             (gp.protected if protected(pair[0]) else gp.to_delete).append(pair)
-
-    gp.after = [describe(rule) for dummy, rule in gp.keep + gp.protected] + [describe(rule) for rule in gp.to_create]
     return gp
 
 
-def plan(desired_groups, live_groups, protected=None, new_group_rules=(), external_names=None):
+def plan(desired_groups, live_groups, protected=None, new_group_rules=(), external_names=None, address_groups=None):
     """The environment's plan.
 
     desired_groups: [DesiredGroup] (rules already normalised, remote groups by name).
     live_groups: {name: API dict with security_group_rules} of the environment's groups.
     external_names: {id: name} of other live groups, to show ids readably (optional).
+    address_groups: [AddressGroupPlan] of the environment (address_groups.plan), planned alongside.
     """
     protected = protected or (lambda api_rule: False)
     names_by_id = dict(external_names or {})
@@ -535,11 +586,13 @@ def plan(desired_groups, live_groups, protected=None, new_group_rules=(), extern
     # Remote groups of the environment compare by name; ids of groups outside it stay ids.
     env_names = set(g.name for g in desired_groups)
     env_ids = dict((i, n) for i, n in names_by_id.items() if n in env_names)
+    address_groups = list(address_groups or [])
+    ag_names = dict((a.id, a.name) for a in address_groups if a.id)
     plans = []
     for desired in desired_groups:
-        gp = plan_group(desired, live_groups.get(desired.name), env_ids, protected, new_group_rules)
+        gp = plan_group(desired, live_groups.get(desired.name), env_ids, protected, new_group_rules, ag_names)
         plans.append(gp)
-    return Plan(plans)
+    return Plan(plans, address_groups)
 
 
 # --- input parsing (module and role share it) -------------------------------------------
@@ -547,10 +600,11 @@ def plan(desired_groups, live_groups, protected=None, new_group_rules=(), extern
 GROUP_KEYS = ("name", "state", "description", "stateful", "tags", "rules")
 
 
-def parse_groups(raw_groups, field="security_groups", known_names=()):
+def parse_groups(raw_groups, field="security_groups", known_names=(), address_group_names=()):
     """User groups -> [DesiredGroup]; every error names its field. No I/O.
 
-    known_names: other groups of the environment (rendered ones) a remote_group may name.
+    known_names: other groups of the environment (rendered ones) a remote_group may name;
+    address_group_names: the environment's address groups (present) a remote_address_group may name.
     """
     if not isinstance(raw_groups, list):
         raise NetsecError("must be a list of groups", field=field)
@@ -582,7 +636,7 @@ def parse_groups(raw_groups, field="security_groups", known_names=()):
             raise NetsecError("must be a list of rules", field=field_path(gfield, "rules"))
         if state == "present":
             for j, raw in enumerate(raw_rules):
-                rules.append(normalize_rule(raw, field_path(gfield, "rules", j), present))
+                rules.append(normalize_rule(raw, field_path(gfield, "rules", j), present, address_group_names=address_group_names))
         tags = group.get("tags")
         if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags)):
             raise NetsecError("must be a list of non-empty strings", field=field_path(gfield, "tags"))
@@ -625,6 +679,21 @@ def check_remote_groups(groups):
                                   fix="drop the rule or keep the group")
 
 
+def external_address_group_ids(desired_groups, live_address_groups):
+    """Ids given as remote_address_group_id that are not address groups of this environment."""
+    env_ids = set(g["id"] for g in live_address_groups.values())
+    return sorted(set(rule.remote_address_group_id for group in desired_groups for rule in group.rules
+                      if rule.remote_address_group_id and rule.remote_address_group_id not in env_ids))
+
+
+def resolve_address_group_ids(desired_groups, live_address_groups, existing, absent=()):
+    """Every remote_address_group_id checked before the first write (like resolve_remote_ids):
+    an id of an address group of this environment becomes its NAME; an unknown id is refused.
+
+    existing: the ids of the other address groups Neutron has; absent: names to be deleted."""
+    return _resolve_ids(desired_groups, live_address_groups, existing, set(absent), "remote_address_group", "address group")
+
+
 def external_remote_ids(desired_groups, live_groups):
     """Ids given as remote_group_id that are not groups of this environment: to be looked up."""
     env_ids = set(g["id"] for g in live_groups.values())
@@ -639,24 +708,32 @@ def resolve_remote_ids(desired_groups, live_groups, existing_ids):
 
     live_groups: {name: API dict} of the environment; existing_ids: the other ids Neutron has.
     """
-    env_by_id = dict((g["id"], name) for name, g in live_groups.items())
     absent = set(g.name for g in desired_groups if g.state == "absent")
+    return _resolve_ids(desired_groups, live_groups, existing_ids, absent, "remote_group", "security group")
+
+
+def _resolve_ids(desired_groups, live, existing_ids, absent, key, what):
+    """For key remote_group / remote_address_group: `<key>_id` of one of `live` ({name: API dict})
+    -> `<key>` (its name), refused if that one is absent; an id neither there nor in existing_ids is refused."""
+    env_by_id = dict((g["id"], name) for name, g in live.items())
+    id_key = key + "_id"
     out = []
     for group in desired_groups:
         rules = []
         for j, rule in enumerate(group.rules):
-            rid = rule.remote_group_id
+            rid = getattr(rule, id_key)
             if rid and rid in env_by_id:
                 name = env_by_id[rid]
                 if name in absent:
-                    raise NetsecError("%s is the id of %r, which is to be deleted (state absent)" % (rid, name),
-                                      field=field_path(group.rule_field(j), "remote_group_id"),
-                                      fix="drop the rule or keep the group")
-                rule = rule._replace(remote_group=name, remote_group_id=None)
+                    raise NetsecError("%s is the id of %s%r, which is to be deleted (state absent)"
+                                      % (rid, "" if what == "security group" else what + " ", name),
+                                      field=field_path(group.rule_field(j), id_key),
+                                      fix="drop the rule or keep the %s" % ("group" if what == "security group" else what))
+                rule = rule._replace(**{key: name, id_key: None})
             elif rid and rid not in existing_ids:
-                raise NetsecError("no security group has the id %s" % rid,
-                                  field=field_path(group.rule_field(j), "remote_group_id"),
-                                  fix="check the id, or name a group of this environment with remote_group")
+                raise NetsecError("no %s has the id %s" % (what, rid), field=field_path(group.rule_field(j), id_key),
+                                  fix="check the id, or name %s of this environment with %s"
+                                      % ("a group" if what == "security group" else "an " + what, key))
             rules.append(rule)
         out.append(group._replace(rules=rules))
     return out
@@ -690,19 +767,54 @@ def lint_entry(rule, field, scope):
     }
 
 
-def lint_entries(desired_groups):
-    """Entries for port_model.lint() from the groups to sync, each naming its input field."""
-    return [lint_entry(rule, group.rule_field(j), group.name)
-            for group in desired_groups for j, rule in enumerate(group.rules)]
+def _address_group_entries(rule, field, scope, addresses):
+    """An address-group rule is judged by its addresses: one entry per address of the rule's
+    family (an address group holds both; the rule's ethertype picks). addresses: [(cidr, field)],
+    field None meaning the rule's. None (addresses unknown) is judged as any source: fail closed."""
+    if addresses is None:
+        return [dict(lint_entry(rule, field, scope), remote=pm.ANY_SOURCE)]
+    version = 4 if rule.ethertype == "IPv4" else 6
+    mine = [(cidr, afield) for cidr, afield in addresses if _network(cidr).version == version]
+    # Widest first: the lint's message lists the first few sources, and those are the ones to fix.
+    mine.sort(key=lambda pair: _network(pair[0]).prefixlen)
+    return [dict(lint_entry(rule, afield or field, scope), remote=cidr) for cidr, afield in mine]
 
 
-def live_lint_entries(live_groups, names_by_id=None):
+def lint_entries(desired_groups, address_groups=None, defer_ids=False):
+    """Entries for port_model.lint() from the groups to sync, each naming its input field.
+
+    address_groups: {name or id: [(cidr, field)]} of the address groups rules reference; a rule
+    on an address group is judged by those addresses (field: the address as written), so 0.0.0.0/0
+    inside an address group is refused like a literal one. A group missing here counts as any source.
+    defer_ids: leave out rules on address groups given by id (managed elsewhere, judged once read)."""
+    entries = []
+    for group in desired_groups:
+        for j, rule in enumerate(group.rules):
+            ag = rule.remote_address_group or rule.remote_address_group_id
+            if defer_ids and rule.remote_address_group_id:
+                continue
+            if ag:
+                entries.extend(_address_group_entries(rule, group.rule_field(j), group.name, (address_groups or {}).get(ag)))
+            else:
+                entries.append(lint_entry(rule, group.rule_field(j), group.name))
+    return entries
+
+
+def live_lint_entries(live_groups, names_by_id=None, address_groups=None):
     """Entries for port_model.lint() from live groups (Neutron's API dicts with their rules),
-    each named `<group>: <rule>`, the way verify reports it."""
+    each named `<group>: <rule>`, the way verify reports it.
+
+    address_groups: Neutron's address-group API dicts (GET /v2.0/address-groups); a rule on an
+    address group is judged by its addresses. One not given (not read) is judged as any source."""
     names_by_id = dict(names_by_id or ((g.get("id"), g.get("name")) for g in live_groups))
+    by_id = dict((a["id"], [(str(_network(c)), None) for c in a.get("addresses") or []]) for a in address_groups or [])
     entries = []
     for group in live_groups:
         for api_rule in group.get("security_group_rules") or []:
             rule = live_rule(api_rule, names_by_id)
-            entries.append(lint_entry(rule, "%s: %s" % (group["name"], describe(rule)), group["name"]))
+            field = "%s: %s" % (group["name"], describe(rule))
+            if rule.remote_address_group_id:
+                entries.extend(_address_group_entries(rule, field, group["name"], by_id.get(rule.remote_address_group_id)))
+            else:
+                entries.append(lint_entry(rule, field, group["name"]))
     return entries

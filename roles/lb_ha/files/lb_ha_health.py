@@ -12,6 +12,8 @@ expects a 200 within `timeout_ms`. After `fall` consecutive failures the node is
                re-asserted on every tick because `birdc configure` resets it to the config.
     vrrp mode: writes 1 (DOWN) or 0 (UP) to keepalived's track_file; keepalived watches it
                with inotify and goes to FAULT (releases the VIP) on non-zero.
+    While `maintenance_file` exists the node is DOWN whatever haproxy answers (graceful
+    maintenance: lb_ha_maintenance writes and removes it).
 
 Usage: python3 lb_ha_health CONFIG.json   (written by the lb_ha role; the unit runs it so)
 Transitions are logged to stderr (journald under systemd).
@@ -146,12 +148,19 @@ def main(argv):
     else:
         actuator = TrackFile(cfg["track_file"])
     health = Health(check["fall"], check["rise"])
+    # Graceful maintenance (lb_ha_maintenance): while this file exists the node is withdrawn as if
+    # haproxy were down; once it is gone, `rise` successes bring it back (no flapping).
+    maintenance = cfg.get("maintenance_file")
     last = None
     log("checking http://%s:%d%s every %d ms (fall %d, rise %d), mode %s" % (
         check["address"], check["port"], check["uri"], check["interval_ms"], check["fall"], check["rise"], cfg["mode"]))
     next_tick = time.monotonic()
     while True:
-        state = health.update(check_http(check["address"], check["port"], check["uri"], timeout))
+        if maintenance and os.path.exists(maintenance):
+            health.state, health.ok_run, health.fail_run = False, 0, health.fall
+            state = False
+        else:
+            state = health.update(check_http(check["address"], check["port"], check["uri"], timeout))
         if state is not None:
             if state != last:
                 log("haproxy %s: service address %s" % ("answers" if state else "does not answer",

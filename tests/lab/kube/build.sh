@@ -6,6 +6,8 @@
 # package, ldflags, build flags, `go version`, CGO_ENABLED), so a hit costs a few hashes and a
 # changed pin rebuilds. Binaries live in $BUILD_DIR/go-bin/<name>-<key>/<name>; older keys of the
 # same name are removed after a build (Go's own build cache keeps a rebuild of them cheap).
+# Each build appends one line to $BUILD_DIR/go-bin/build-times.tsv (UTC time, name, key, seconds, Go
+# version; tab-separated), the cold-build figure bench/kube_delivery.py reports.
 # Needs only the Go module proxy: go.sum pins every module, so nothing else is consulted.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
@@ -42,6 +44,7 @@ build() {
     kube_die "go build of $name failed (log: $log)"
   fi
   mv -f "$tmp" "$out"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$key" "$((SECONDS - t0))" "$(go env GOVERSION)" >>"$bins/build-times.tsv"
   find "$bins" -mindepth 1 -maxdepth 1 -type d -name "$name-*" ! -name "$name-$key" -exec rm -rf {} +
   kube_say "built $name in $((SECONDS - t0))s: $out"
 }

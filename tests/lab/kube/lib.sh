@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared by tests/lab/kube/build.sh, gen-gomod.sh and tests/lab/kube.sh: the Go toolchain and the
 # wrapper modules the lab's Go programs are built from (etcd/, kube-apiserver/: the control plane;
-# cilium-policy-check/: Cilium's own policy parser).
+# cilium-policy-check/: Cilium's own policy parser) or whose published CRDs it installs (cilium-crds/, istio-crds/).
 # The caller sources scripts/env.sh first (REPO, BUILD_DIR).
 
 KUBE_LAB="$REPO/tests/lab/kube"
@@ -63,9 +63,42 @@ kube_ldflags() {  # NAME
   esac
 }
 
-# The source directory of github.com/cilium/cilium at the version cilium-crds/go.mod pins, content
-# checked against its go.sum (go mod download); the CRD definitions and the Helm chart come from it.
-cilium_module_dir() {
-  (cd "$KUBE_LAB/cilium-crds" && go mod download -json github.com/cilium/cilium |
+# The source directory of a module pinned by one of the CRD wrappers (cilium-crds/, istio-crds/), its
+# content checked against the wrapper's go.sum by `go mod download` (the module cache is content-addressed,
+# so a second call costs no download).
+crd_module_dir() {  # WRAPPER MODULE
+  (cd "$KUBE_LAB/$1" && go mod download -json "$2" |
     python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(d["Error"]) if d.get("Error") else print(d["Dir"])')
+}
+
+# github.com/cilium/cilium at the version cilium-crds/go.mod pins: the CRD definitions and the Helm chart come from it.
+cilium_module_dir() {
+  crd_module_dir cilium-crds github.com/cilium/cilium
+}
+
+# go_cached_build LABEL NAME DIR PKG OUT LDFLAGS: `go build PKG` (flags from the caller's BUILD_FLAGS
+# array) in DIR to OUT ($BUILD_DIR/go-bin/NAME-<key>/NAME), one build of NAME at a time, older keys
+# of NAME removed; a no-op when OUT exists. The content-cached tool builds (Talos, Pebble) share it.
+go_cached_build() {
+  local label="$1" name="$2" dir="$3" pkg="$4" out="$5" ldflags="$6" bins="$BUILD_DIR/go-bin"
+  [ -x "$out" ] && return 0
+  mkdir -p "$bins"
+  # One build per binary at a time (pytest-xdist workers and the CI background job may all ask).
+  (
+    flock -w 1800 9 || { echo "$label: timed out waiting for another build of $name" >&2; exit 1; }
+    [ -x "$out" ] && exit 0  # another caller built it while we waited for the lock
+    log="$bins/$name-build.log" tmp="$out.tmp.$$" t0=$SECONDS
+    mkdir -p "$(dirname "$out")"
+    echo "$label: building $name with $(go env GOVERSION); log: $log" >&2
+    # nice: in CI this overlaps the static test stages, which should keep their CPU.
+    if ! (cd "$dir" && nice -n "${LAB_GO_NICE:-10}" go build "${BUILD_FLAGS[@]}" -ldflags "$ldflags" -o "$tmp" "$pkg") >"$log" 2>&1; then
+      rm -f "$tmp"
+      tail -30 "$log" >&2
+      echo "$label: go build of $name failed (log: $log)" >&2
+      exit 1
+    fi
+    mv -f "$tmp" "$out"
+    find "$bins" -mindepth 1 -maxdepth 1 -type d -name "$name-*" ! -name "$(basename "$(dirname "$out")")" -exec rm -rf {} +
+    echo "$label: built $name in $((SECONDS - t0))s: $out" >&2
+  ) 9>"$bins/.lock-$name"
 }

@@ -31,32 +31,6 @@ key="$(
     printf '%s\n' "$name" "$pkg" "${BUILD_FLAGS[*]}" "$ldflags" "$GOFLAGS" "$(go version)" "CGO_ENABLED=$(go env CGO_ENABLED)"
   } | sha256sum | cut -c1-16
 )"
-bins="$BUILD_DIR/go-bin"
-out="$bins/$name-$key/$name"
-
-build() {
-  [ -x "$out" ] && return 0  # another caller built it while we waited for the lock
-  local log="$bins/$name-build.log" tmp="$out.tmp.$$" t0=$SECONDS
-  mkdir -p "$(dirname "$out")"
-  echo "talos: building $name with $(go env GOVERSION); log: $log" >&2
-  # nice: in CI this overlaps the static test stages, which should keep their CPU.
-  if ! (cd "$dir" && nice -n "${LAB_GO_NICE:-10}" go build "${BUILD_FLAGS[@]}" -ldflags "$ldflags" -o "$tmp" "$pkg") >"$log" 2>&1; then
-    rm -f "$tmp"
-    tail -30 "$log" >&2
-    echo "talos: go build of $name failed (log: $log)" >&2
-    exit 1
-  fi
-  mv -f "$tmp" "$out"
-  find "$bins" -mindepth 1 -maxdepth 1 -type d -name "$name-*" ! -name "$name-$key" -exec rm -rf {} +
-  echo "talos: built $name in $((SECONDS - t0))s: $out" >&2
-}
-
-if [ ! -x "$out" ]; then
-  mkdir -p "$bins"
-  # One build per binary at a time (pytest-xdist workers and the CI background job may all ask).
-  (
-    flock -w 1800 9 || { echo "talos: timed out waiting for another build of $name" >&2; exit 1; }
-    build
-  ) 9>"$bins/.lock-$name"
-fi
+out="$BUILD_DIR/go-bin/$name-$key/$name"
+go_cached_build talos "$name" "$dir" "$pkg" "$out" "$ldflags"
 echo "$out"

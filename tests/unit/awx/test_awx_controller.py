@@ -74,7 +74,7 @@ def test_secrets_reach_jobs_only_through_credential_injectors_never_extra_vars()
 
 
 def test_workflows_chain_the_stages_in_the_safe_order():
-    order = ["security-groups", "load-balancers", "talos", "cilium", "zitadel-rbac", "namespace-policies", "verify"]
+    order = ["security-groups", "load-balancers", "talos", "cilium", "namespace-policies", "zitadel-rbac", "verify"]
     for workflow in CONTROLLER["controller_workflows"]:
         nodes = dict((n["identifier"], n) for n in workflow["workflow_nodes"])
         chain, current = [], order[0]

@@ -274,8 +274,9 @@ def _module_cluster_option(path):
 MODULES = sorted(p for p in (REPO / "plugins" / "modules").glob("*.py") if _module_cluster_option(p)[1] is not None)
 
 
-def test_the_five_modules_taking_a_cluster_spec_are_found():
-    assert [p.stem for p in MODULES] == ["cilium_baseline_policies", "cilium_install", "port_address_pairs", "security_group", "talos_machine_config"]
+def test_the_six_modules_taking_a_cluster_spec_are_found():
+    assert [p.stem for p in MODULES] == ["cilium_baseline_policies", "cilium_install", "exposure_proof", "port_address_pairs", "security_group",
+                                         "talos_machine_config"]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)

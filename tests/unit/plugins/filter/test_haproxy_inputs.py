@@ -208,6 +208,8 @@ def test_a_route_health_path_is_one_http_path(path):
     (["group"], "haproxy root", "haproxy_group"),
     (["service_addresses", 0], "198.18.0.10:80 ssl crt /tmp/x", "haproxy_service_addresses[0]"),
     (["admin_address"], "0.0.0.0 interface eth0", "haproxy_admin_address"),
+    (["admin_address6"], "fd5a:fe:1::11\n    bind :8404", "haproxy_admin_address6"),
+    (["admin_address6"], "198.18.2.5", "haproxy_admin_address6"),
     (["default_route"], "nope", "haproxy_default_route"),
     (["abuse_action"], "accept", "haproxy_abuse_action"),
     (["hsts_preload"], "maybe", "haproxy_hsts_preload"),
@@ -394,3 +396,56 @@ def test_an_accepted_value_never_adds_removes_or_splits_a_directive(index, paylo
         if template not in BASE_SHAPES:
             BASE_SHAPES[template] = shape(render(base(), template), template)
         assert shape(render(values, template), template) == BASE_SHAPES[template], (field, values)
+
+
+def test_chunked_body_limit_must_fit_half_the_request_buffer():
+    values = base()
+    values["bufsize"], values["max_chunked_body_size"] = 16384, 8193
+    err = refused(values, "haproxy_max_chunked_body_size")
+    assert "8192" in err.fix and "16386" in err.fix
+    values["max_chunked_body_size"] = 8192
+    assert inputs.parse(values)["max_chunked_body_size"] == 8192
+
+
+@pytest.mark.parametrize("value", [0, -1, "8192 } || {", True, 1.5])
+def test_chunked_body_limit_is_a_positive_whole_number(value):
+    refused(with_value(["max_chunked_body_size"], value), "haproxy_max_chunked_body_size")
+
+
+def acme_values(**changes):
+    values = base()
+    values.update({"acme_certificates": [{"name": "app", "hosts": ["app.lab.netsec.test"]}],
+                   "acme_directory": "https://acme.example/directory", "acme_terms_agreed": True, "acme_email": ""})
+    values.update(changes)
+    return values
+
+
+def test_acme_certificates_get_their_files_under_the_config_dir():
+    typed = inputs.parse(acme_values())["acme"]
+    assert typed["enabled"] and typed["certificates"] == [{"name": "app", "hosts": ["app.lab.netsec.test"],
+                                                          "file": "/etc/haproxy/certs/acme-app.pem"}]
+    assert typed["map_file"] == "/etc/haproxy/lists/acme-challenge.map"
+    assert typed["crt_list"] == "/etc/haproxy/certs/acme-crt-list.txt"
+    assert not inputs.parse(base())["acme"]["enabled"]  # no ACME certificates: nothing ACME is rendered
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"acme_certificates": [{"name": "app", "hosts": ["*.apps.lab.netsec.test"]}]}, "haproxy_acme_certificates[0].hosts[0]"),
+    ({"acme_certificates": [{"name": "../x", "hosts": ["a.example"]}]}, "haproxy_acme_certificates[0].name"),
+    ({"acme_certificates": [{"name": "app", "hosts": ["a.example"], "key": "x"}]}, "haproxy_acme_certificates[0]"),
+    ({"acme_directory": "http://acme.example/directory"}, "haproxy_acme_directory"),
+    ({"acme_directory": "https://acme.example/dir ectory"}, "haproxy_acme_directory"),
+    ({"acme_terms_agreed": False}, "haproxy_acme_terms_agreed"),
+    ({"acme_email": "ops@example.com\n"}, "haproxy_acme_email"),
+])
+def test_acme_inputs_are_refused_naming_the_variable(changes, field):
+    refused(acme_values(**changes), field)
+
+
+def test_the_backends_with_servers_are_listed_for_the_gated_change():
+    values = base()
+    values["ingress_routes"].append({"name": "gw", "hosts": ["gw.lab.netsec.test"], "target": "servers",
+                                     "servers": [{"address": "198.18.1.30", "port": 8443}]})
+    typed = inputs.parse(values)
+    assert typed["backends"] == ["kube-apiserver", "talos-apid", "route_apps", "route_gw"]
+    assert typed["passthrough_services"] == ["kube-apiserver", "talos-apid"]

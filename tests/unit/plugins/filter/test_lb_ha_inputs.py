@@ -37,7 +37,7 @@ BASE = {
     "vrrp_interface": "eth0", "vrrp_router_id": 51, "vrrp_priority_primary": 150, "vrrp_priority": 100, "vrrp_advert_int": 0.1,
     "vrrp_nopreempt": True, "vrrp_unicast_peers": [], "peer_hosts": [], "vrrp_track_process": True,
     "keepalived_config": "/etc/keepalived/keepalived.conf", "vrrp_transitions_log": "/var/log/lb_ha_vrrp.log",
-    "include_haproxy": True, "haproxy_config": "/etc/haproxy/haproxy.cfg", "config_dir": "/etc/lb_ha", "run_dir": "/run/lb_ha",
+    "include_haproxy": True, "vrrp_track_process_name": "haproxy", "config_dir": "/etc/lb_ha", "run_dir": "/run/lb_ha",
     "bin_dir": "/usr/local/sbin", "install": True, "manage_service": True,
 }
 VRRP = dict(BASE, mode="vrrp", service_addresses=["198.18.1.100/24"], peer_hosts=[["lb2", "198.18.1.12"]])
@@ -128,7 +128,11 @@ def test_the_script_input_holds_only_parsed_host_routes():
     ("lb_ha_vrrp_nopreempt", {"vrrp_nopreempt": "false"}),
     ("lb_ha_vrrp_transitions_log", {"vrrp_transitions_log": "/var/log/x\"; touch /tmp/p"}),
     ("lb_ha_vrrp_transitions_log", {"vrrp_transitions_log": "/var/log/x /tmp/y"}),
-    ("lb_ha_haproxy_config", {"haproxy_config": "/etc/haproxy/h.cfg\n}"}),
+    ("lb_ha_vrrp_track_process_name", {"vrrp_track_process_name": "haproxy\n}"}),
+    ("lb_ha_vrrp_track_process_name", {"vrrp_track_process_name": "haproxy -Ws"}),
+    ("lb_ha_vrrp_track_process_name", {"vrrp_track_process_name": "/usr/sbin/haproxy"}),
+    ("lb_ha_vrrp_track_process_name", {"vrrp_track_process_name": "haproxy-a-very-long"}),
+    ("lb_ha_vrrp_track_process_name", {"vrrp_track_process_name": ""}),
     ("lb_ha_bin_dir", {"bin_dir": "/usr/local/sbin/../../tmp"}),
     ("lb_ha_run_dir", {"run_dir": "relative/run"}),
     ("inventory_hostname", {"host": "lb1\nvrrp_script x {"}),
@@ -139,11 +143,12 @@ def test_every_keepalived_value_is_typed(field, changes):
 
 
 @settings(max_examples=150, deadline=None)
-@given(field=st.sampled_from(["vrrp_unicast_peers", "vrrp_interface", "address", "bin_dir", "vrrp_transitions_log", "run_dir"]),
+@given(field=st.sampled_from(["vrrp_unicast_peers", "vrrp_interface", "address", "bin_dir", "vrrp_transitions_log", "run_dir",
+                              "vrrp_track_process_name"]),
        payload=st.sampled_from(PAYLOADS), suffix=st.text(max_size=12))
 def test_no_payload_survives_in_a_keepalived_value(field, payload, suffix):
     good = {"vrrp_unicast_peers": "198.18.1.12", "vrrp_interface": "eth0", "address": "198.18.1.11", "bin_dir": "/usr/local/sbin",
-            "vrrp_transitions_log": "/var/log/lb_ha_vrrp.log", "run_dir": "/run/lb_ha"}[field]
+            "vrrp_transitions_log": "/var/log/lb_ha_vrrp.log", "run_dir": "/run/lb_ha", "vrrp_track_process_name": "haproxy"}[field]
     # '..' only matters in paths ('eth0..' is a harmless, if odd, interface name).
     assume(payload != ".." or field in ("bin_dir", "vrrp_transitions_log", "run_dir"))
     hostile = good + ("/../" if payload == ".." else payload) + suffix

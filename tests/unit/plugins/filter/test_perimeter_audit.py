@@ -7,24 +7,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.safespring.netsec.plugins.filter.perimeter_audit import perimeter_audit
-from ansible_collections.safespring.netsec.plugins.module_utils.openstack import render, rules
+from fixtures.openstack import converged_groups
 
 CLUSTER = {"name": "c1", "ip_versions": [4], "jump_host": {"admin_cidrs": ["192.0.2.0/28"]}}
 
 
 def live_from_model(cluster):
     """The groups as Neutron would return them after a clean converge."""
-    desired = render.render(cluster)
-    ids = dict((g.name, "id-" + g.name) for g in desired)
-    groups = []
-    for g in desired:
-        api_rules = []
-        for j, rule in enumerate(g.rules):
-            body = rules.api_body(rule, ids[g.name], ids)
-            body["id"] = "%s-r%d" % (g.name, j)
-            api_rules.append(body)
-        groups.append({"id": ids[g.name], "name": g.name, "security_group_rules": api_rules})
-    return groups
+    return converged_groups(cluster)
 
 
 def test_a_converged_environment_has_no_drift_and_no_exposure():
@@ -85,3 +75,56 @@ def test_a_split_world_on_etcd_is_an_exposure_in_the_live_audit():
                                            "port_range_min": 2379, "port_range_max": 2380, "remote_ip_prefix": cidr})
     exposures = perimeter_audit(live, CLUSTER)["exposures"]
     assert len(exposures) == 1 and "opens etcd" in exposures[0] and "all of IPv6" in exposures[0]
+
+
+# --- rules on Neutron address groups (remote_address_group_id) -----------------------------
+
+def _with_address_group_rule(port, ag_id="ag-1"):
+    live = live_from_model(CLUSTER) + [{"id": "ops", "name": "ops", "security_group_rules": [
+        {"id": "via-ag", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": port,
+         "port_range_max": port, "remote_ip_prefix": None, "remote_group_id": None, "remote_address_group_id": ag_id}]}]
+    return live
+
+
+def test_an_address_group_holding_the_world_on_a_sensitive_port_is_an_exposure():
+    ags = [{"id": "ag-1", "name": "ops-ranges", "addresses": ["198.51.100.0/24", "0.0.0.0/0"]}]
+    result = perimeter_audit(_with_address_group_rule(6443), CLUSTER, address_groups=ags)
+    assert len(result["exposures"]) == 1, result["exposures"]
+    assert "kube-apiserver" in result["exposures"][0] and "0.0.0.0/0" in result["exposures"][0]
+
+
+def test_an_address_group_of_admin_ranges_only_is_not_an_exposure():
+    ags = [{"id": "ag-1", "name": "ops-ranges", "addresses": ["198.51.100.0/24", "192.0.2.0/28", "2001:db8::/64"]}]
+    assert perimeter_audit(_with_address_group_rule(6443), CLUSTER, address_groups=ags)["exposures"] == []
+    # The same world split in two halves is still the world.
+    split = [{"id": "ag-1", "name": "ops-ranges", "addresses": ["0.0.0.0/1", "128.0.0.0/1"]}]
+    assert len(perimeter_audit(_with_address_group_rule(10250), CLUSTER, address_groups=split)["exposures"]) == 1
+
+
+def test_an_address_group_that_was_not_read_fails_closed():
+    # Not given (or another project's): its addresses are unknown, so it counts as every source.
+    ags = [{"id": "ag-other", "name": "elsewhere", "addresses": ["192.0.2.0/28"]}]
+    for kwargs in ({}, {"address_groups": ags}):
+        result = perimeter_audit(_with_address_group_rule(2379), CLUSTER, **kwargs)
+        assert len(result["exposures"]) == 1 and "etcd" in result["exposures"][0], kwargs
+
+
+def test_a_cluster_synced_with_address_groups_audits_without_drift_and_reports_address_drift():
+    from ansible_collections.safespring.netsec.plugins.module_utils.openstack import render, rules
+
+    cluster = dict(CLUSTER, jump_host={"admin_cidrs": ["192.0.2.0/28", "198.18.0.0/24"]})
+    desired = render.render(cluster, address_groups=True)
+    ags = [{"id": "id-" + a.name, "name": a.name, "addresses": list(a.addresses)} for a in render.render_address_groups(cluster)]
+    ids = dict((g.name, "id-" + g.name) for g in desired)
+    ag_ids = dict((a["name"], a["id"]) for a in ags)
+    live = [{"id": ids[g.name], "name": g.name, "security_group_rules": [
+        dict(rules.api_body(r, ids[g.name], ids, ag_ids), id="%s-r%d" % (g.name, j)) for j, r in enumerate(g.rules)]}
+        for g in desired]
+    result = perimeter_audit(live, cluster, address_groups=ags, cluster_address_groups=True)
+    assert result["drift"] == [] and result["exposures"] == [], result
+    # Audited as per-CIDR rules instead, the same groups are drift: the audit must be told.
+    assert perimeter_audit(live, cluster, address_groups=ags)["drift"] != []
+    ags[-1]["addresses"] = ["192.0.2.0/28", "0.0.0.0/0"]
+    result = perimeter_audit(live, cluster, address_groups=ags, cluster_address_groups=True)
+    assert result["drift"] == ["c1-admin_cidrs: missing address 198.18.0.0/24", "c1-admin_cidrs: extra address 0.0.0.0/0"]
+    assert result["exposures"] == []  # ssh to the world is the operator's call, not a sensitive service

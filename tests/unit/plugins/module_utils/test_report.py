@@ -35,7 +35,21 @@ def test_markdown_and_html_show_each_control_and_escape_markup():
     assert "| PERIM-03 No sensitive port open to the world | perimeter | FAIL |" in md
     html = report.render_html("t", "lab", "now", controls)
     assert "Talos firewall &lt;block&gt;" in html and "<block>" not in html
-    assert "1 pass, 1 fail, 1 not applicable" in html
+    assert "1 pass, 0 static, 1 fail, 1 not applicable" in html
+
+
+def test_a_control_met_by_rendered_files_only_is_static_never_a_bare_pass():
+    controls = report.parse_controls(CONTROLS + [{"id": "CNI-01", "title": "Cilium encrypts", "layer": "cni", "status": "static",
+                                                  "evidence": "rendered values"}])
+    md = report.render_markdown("t", "lab", "now", controls)
+    assert "| CNI-01 Cilium encrypts | cni | STATIC |" in md and "1 pass, 1 static, 1 fail, 1 not applicable" in md
+    assert "<tr class=\"static\">" in report.render_html("t", "lab", "now", controls)
+    root = ET.fromstring(report.render_junit("t", "lab", controls))
+    levels = dict((case.get("name").split(" ")[0], [p.get("value") for p in case.iter("property") if p.get("name") == "evidence_level"])
+                  for case in root.iter("testcase"))
+    # Every case names its level, the failing and the not applicable ones too.
+    assert levels == {"PERIM-01": ["live"], "PERIM-03": ["live"], "TALOS-01": ["not_applicable"], "CNI-01": ["static"]}
+    assert (root.get("failures"), root.get("skipped")) == ("1", "1")
 
 
 @pytest.mark.parametrize("controls, field", [

@@ -96,3 +96,25 @@ def test_address_pair_input_errors_name_the_field():
     with pytest.raises(NetsecError) as err:
         pap.parse_pairs([{"ip": "198.18.1.1"}])
     assert err.value.field == "addresses[0]"
+
+
+def test_cluster_address_groups_render_the_sets_and_the_lint_names_the_cidr_in_the_spec():
+    from ansible_collections.safespring.netsec.plugins.modules.security_group import parse_params
+
+    spec = {"name": "c1", "jump_host": {"admin_cidrs": ["192.0.2.0/28", "198.18.0.0/24"]},
+            "loadbalancer": {"api_cidrs": ["198.51.100.0/24"]}}
+    groups, dummy, ags = parse_params(params(cluster=spec, cluster_address_groups=True))
+    assert [a.name for a in ags] == ["c1-api_cidrs", "c1-bgp_peers", "c1-admin_cidrs"]
+    jump = [g for g in groups if g.name == "c1-jump_host"][0]
+    # Two IPv4 admin ranges: one IPv4 rule on their address group (no IPv6 rule for an IPv4-only set).
+    assert [(r.ethertype, r.remote_address_group) for r in jump.rules if r.port_range_min == 22] == [("IPv4", "c1-admin_cidrs")]
+    # Off: no address group, one rule per CIDR.
+    groups, dummy, ags = parse_params(params(cluster=spec))
+    assert ags == [] and all(r.remote_address_group is None for g in groups for r in g.rules)
+    with pytest.raises(NetsecError) as err:
+        parse_params(params(cluster=dict(spec, loadbalancer={"api_cidrs": ["198.51.100.0/24", "0.0.0.0/0"]}),
+                            cluster_address_groups=True))
+    assert err.value.field == "cluster.loadbalancer.api_cidrs[1]" and "kube-apiserver" in str(err.value)
+    with pytest.raises(NetsecError) as err:
+        parse_params(params(cluster=spec, cluster_address_groups=True, address_groups=[{"name": "c1-admin_cidrs"}]))
+    assert err.value.field == "address_groups[0].name" and "cluster.jump_host.admin_cidrs" in str(err.value)

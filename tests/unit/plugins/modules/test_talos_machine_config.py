@@ -118,3 +118,32 @@ def test_modes_other_than_owner_read_write_are_refused(mode):
 
 def test_owner_only_modes_are_accepted():
     assert M.file_mode("0600") == 0o600 and M.file_mode("0400") == 0o400 and M.file_mode(0o600) == 0o600
+
+
+class _NoBinModule(object):
+    """Only what talos_validation asks of AnsibleModule: no talos-validate on PATH."""
+
+    def get_bin_path(self, name):
+        return None
+
+
+@pytest.mark.parametrize("mode", ["auto", "required"])
+def test_a_named_validator_that_is_not_executable_fails_in_every_mode(tmp_path, mode):
+    not_exec = tmp_path / "talos-validate-1.13"
+    not_exec.write_text("#!/bin/sh\n")
+    not_exec.chmod(0o644)
+    with pytest.raises(NetsecError) as err:
+        M.talos_validation(_NoBinModule(), params(talos_validator=mode, talos_validator_path=str(not_exec), talos_validator_modes=["metal"]), [])
+    assert err.value.field == "talos_validator_path"
+    assert str(not_exec) in str(err.value)
+
+
+def test_auto_without_a_named_program_skips_when_none_is_on_path():
+    wanted = params(talos_validator="auto", talos_validator_path=None, talos_validator_modes=["metal"])
+    assert M.talos_validation(_NoBinModule(), wanted, []) is None
+
+
+def test_required_without_a_program_fails_naming_the_build():
+    with pytest.raises(NetsecError) as err:
+        M.talos_validation(_NoBinModule(), params(talos_validator="required", talos_validator_path=None, talos_validator_modes=["metal"]), [])
+    assert "build.sh talos-validate-1.13" in (err.value.fix or "")

@@ -107,3 +107,44 @@ def test_benchmark_sized_environment_is_about_two_hundred_rules():
                            "ntp": ["192.0.2.123"], "registries": ["198.51.100.10", "2001:db8:1::10"]})
     total = sum(len(g.rules) for g in render(spec))
     assert 150 <= total <= 260
+
+
+# --- CIDR sets as Neutron address groups (cluster_address_groups) ---------------------------
+
+from ansible_collections.safespring.netsec.plugins.module_utils.openstack.render import render_address_groups  # noqa: E402
+
+AG_CLUSTER = {"name": "c1", "ip_versions": [4, 6],
+              "loadbalancer": {"bgp_peers": ["192.0.2.1", "192.0.2.2", "2001:db8::1"], "api_cidrs": ["198.51.100.0/24"]},
+              "jump_host": {"admin_cidrs": ["192.0.2.0/28", "198.18.0.7/24", "2001:db8:5::/64"]}}
+
+
+def test_large_cidr_sets_become_one_rule_per_service_and_family_on_an_address_group():
+    groups = render(AG_CLUSTER, address_groups=True)
+    assert lines(groups, "c1-jump_host")[:2] == ["ingress tcp/22 from address group c1-admin_cidrs (IPv4)",
+                                                 "ingress tcp/22 from address group c1-admin_cidrs (IPv6)"]
+    lb = lines(groups, "c1-loadbalancer")
+    assert "ingress tcp/179 from address group c1-bgp_peers (IPv6)" in lb
+    assert "ingress udp/4784 from address group c1-bgp_peers (IPv4)" in lb
+    # api_cidrs holds IPv4 only: no IPv6 rule for it.
+    assert [x for x in lb if "c1-api_cidrs" in x] == [
+        "ingress tcp/6443 from address group c1-api_cidrs (IPv4)", "ingress tcp/50000 from address group c1-api_cidrs (IPv4)"]
+    for group in groups:
+        for rule in group.rules:
+            assert rule.remote_ip_prefix is None or rule.remote_ip_prefix in ("0.0.0.0/0", "::/0"), (group.name, rule)
+    # Off (the default): the same sets are one rule per CIDR, as before.
+    assert sum(1 for x in lines(render(AG_CLUSTER), "c1-jump_host") if x.startswith("ingress tcp/22 from ")) == 3
+
+
+def test_rendered_address_groups_hold_the_sets_normalised_with_the_field_each_cidr_was_written_at():
+    ags = dict((a.name, a) for a in render_address_groups(AG_CLUSTER))
+    assert sorted(ags) == ["c1-admin_cidrs", "c1-api_cidrs", "c1-bgp_peers"]
+    admin = ags["c1-admin_cidrs"]
+    assert admin.addresses == ["192.0.2.0/28", "198.18.0.0/24", "2001:db8:5::/64"] and admin.state == "present"
+    assert admin.fields["198.18.0.0/24"] == "cluster.jump_host.admin_cidrs[1]"
+    assert ags["c1-bgp_peers"].fields["2001:db8::1/128"] == "cluster.loadbalancer.bgp_peers[2]"
+    # Only the families the cluster opens, and only sets a rendered flow uses.
+    v4 = dict(AG_CLUSTER, ip_versions=[4], loadbalancer=dict(AG_CLUSTER["loadbalancer"], ha_mode="vrrp"))
+    ags = dict((a.name, a) for a in render_address_groups(v4, cluster_field="clusters[2]"))
+    assert sorted(ags) == ["c1-admin_cidrs", "c1-api_cidrs"]  # no BGP in VRRP mode
+    assert ags["c1-admin_cidrs"].addresses == ["192.0.2.0/28", "198.18.0.0/24"]
+    assert ags["c1-admin_cidrs"].field == "clusters[2].jump_host.admin_cidrs"

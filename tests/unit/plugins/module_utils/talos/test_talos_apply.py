@@ -112,7 +112,8 @@ def test_try_that_locks_out_the_controller_is_not_committed_and_rolls_back(clust
     assert err.value.extra["rolled_back"] is True and err.value.extra["committed"] is False
     assert cluster.config(CP) == before
     assert any("try-rollback" in e for e in cluster.events())
-    assert time.time() - started < 10
+    # Generous: the machine may be loaded; the point is that it does not wait for a long default timeout.
+    assert time.time() - started < 30
 
 
 def test_guard_command_from_the_jump_host_blocks_the_commit(cluster, tmp_path, monkeypatch):
