@@ -83,7 +83,11 @@ def parse_checks(checks):
         if kind not in CHECK_TYPES:
             raise NetsecError("%r is not a check type" % (kind,), field=field_path("checks", index, "type"),
                               fix="one of %s" % ", ".join(CHECK_TYPES))
-        check = {"type": kind, "timeout": raw.get("timeout") or 1.0, "warn": raw.get("warn", True) is not False}
+        check = {"type": kind, "timeout": raw.get("timeout") or 1.0, "warn": raw.get("warn", True) is not False,
+                 "after_rollback": raw.get("after_rollback", True)}
+        if not isinstance(check["after_rollback"], bool):
+            raise NetsecError("%r is not a boolean" % (check["after_rollback"],),
+                              field=field_path("checks", index, "after_rollback"), fix="true or false")
         if not isinstance(check["timeout"], (int, float)) or not 0 < check["timeout"] <= 60:
             raise NetsecError("%r is not a timeout in seconds (0-60]" % (raw.get("timeout"),),
                               field=field_path("checks", index, "timeout"), fix="e.g. 1.0")
@@ -534,20 +538,24 @@ class Health(object):
         return None, self._warnings(seen)
 
     def wait_healthy(self, baseline):
-        """After a rollback: None once every baseline-passing check passes `passes` times in a row, else (check, seen)."""
+        """After a rollback: (None, warnings) once every baseline-passing check required after a rollback
+        passes `passes` times in a row, else ((check, seen), []). A check with after_rollback false (a VRRP
+        holder's VIP, which the peer keeps once it took it over) only warns when it still fails."""
         deadline = self.clock() + self.timeout
-        streak, last = 0, None
+        streak, last, seen = 0, None, []
         while self.clock() < deadline:
             last = None
-            for index, (ok, what) in enumerate(self.snapshot()):
-                if baseline[index] and ok is not True:
+            seen = self.snapshot()
+            for index, (ok, what) in enumerate(seen):
+                if baseline[index] and ok is not True and self.checks[index].get("after_rollback", True):
                     last = (describe_check(self.checks[index]), what)
                     break
             streak = streak + 1 if last is None else 0
             if streak >= self.passes:
-                return None
+                return None, ["after the rollback %s still fails (saw %s)" % (describe_check(self.checks[i]), what)
+                              for i, (ok, what) in enumerate(seen) if baseline[i] and ok is not True]
             self.sleep(self.interval)
-        return last or ("health", "timeout")
+        return last or ("health", "timeout"), []
 
 
 # --- the change ---------------------------------------------------------------------------
@@ -684,7 +692,8 @@ def apply_change(request, check_mode=False, run=run_argv, clock=time.monotonic, 
     os.replace(previous, dest)
     problem = reloader.reload()
     result["reload_seconds"].append(round(clock() - detected, 3))
-    restored = ("reload (%s)" % reloader.describe(), problem) if problem else health.wait_healthy(baseline)
+    restored, after = (("reload (%s)" % reloader.describe(), problem), []) if problem else health.wait_healthy(baseline)
+    result["warnings"] = list(result.get("warnings") or []) + after
     result.update({"changed": False, "rolled_back": True, "rollback_seconds": round(clock() - detected, 3),
                    "restored_healthy": restored is None})
     result["failed"] = "%s change of %s rolled back: %s failed (saw %s)" % (request["daemon"], dest, failure[0], failure[1])
@@ -736,6 +745,7 @@ def lb_ha_checks(typed):
         return [{"type": "bird_protocol", "protocol": "lb_ha_peer", "socket": typed["paths"]["bird_socket"],
                  "min_exported": len(typed["service_addresses"])}]
     # The holder keeps the VIP (a backup does not hold it before either: no warning for that). The
-    # peer taking over would hide a broken master from the HTTP check alone.
+    # peer taking over would hide a broken master from the HTTP check alone. After a rollback the peer
+    # keeps a VIP it took over (nopreempt, or a higher priority): served through it is what counts then.
     return [{"type": "http", "url": _url("http", typed["bare_addresses"][0], 80, "/"), "host": "localhost", "expect": [301]}] + [
-        {"type": "address_held", "address": address, "warn": False} for address in typed["bare_addresses"]]
+        {"type": "address_held", "address": address, "warn": False, "after_rollback": False} for address in typed["bare_addresses"]]

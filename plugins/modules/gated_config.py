@@ -91,6 +91,10 @@ options:
         BIRD's control socket).
       - C(address_held) - C(address) is on one of this host's interfaces (a VRRP master keeps its VIP; on a backup
         it fails before the change too, so it only warns - set C(warn=false) to silence that).
+      - Every check also takes C(after_rollback) (default V(true)) - whether the previous config must pass it again
+        for the rollback to count as restored. V(false) for a holder's C(address_held) - a peer that took the VIP over
+        keeps it (nopreempt, or a higher priority), and the service answering through the VIP is what counts then; a
+        check still failing is reported as a warning.
     type: list
     elements: dict
     default: []

@@ -110,6 +110,29 @@ def test_three_passes_in_a_row_are_healthy():
     assert health.gate([True]) == (None, [])
 
 
+def test_after_a_rollback_a_vip_the_peer_kept_only_warns_while_the_service_answers():
+    # nopreempt or a higher-priority peer keeps a VIP it took over: the rollback restored serving.
+    clock = Clock()
+    checks = parse_checks([{"type": "http", "url": "http://198.18.1.100/", "expect": [301]},
+                           {"type": "address_held", "address": "198.18.1.100", "warn": False, "after_rollback": False}])
+    health = Health(checks, timeout=5, grace=0, passes=3, clock=clock, sleep=clock.sleep)
+    health.snapshot = lambda: [(True, "status 301"), (False, "not on any interface")]
+    restored, warnings = health.wait_healthy([True, True])
+    assert restored is None and clock.now < 0.5
+    assert warnings == ["after the rollback 198.18.1.100 is held by this host still fails (saw not on any interface)"]
+    # Required after the rollback (the default), the same evidence is a failed restore.
+    checks[1]["after_rollback"] = True
+    clock.now = 0.0
+    assert health.wait_healthy([True, True]) == (("198.18.1.100 is held by this host", "not on any interface"), [])
+    # ...and the service not answering through the VIP is one either way.
+    checks[1]["after_rollback"] = False
+    health.snapshot = lambda: [(False, "ConnectionRefusedError"), (False, "not on any interface")]
+    assert health.wait_healthy([True, True])[0] == ("GET http://198.18.1.100/ (Host 198.18.1.100)", "ConnectionRefusedError")
+    with pytest.raises(NetsecError) as err:
+        parse_checks([{"type": "address_held", "address": "198.18.1.100", "after_rollback": "no"}])
+    assert err.value.field == "checks[0].after_rollback"
+
+
 def test_a_bgp_session_restarting_gets_the_grace_but_missing_exports_do_not():
     clock = Clock()
     check = {"type": "bird_protocol", "protocol": "lb_ha_peer", "socket": "/s", "min_exported": 2}
@@ -174,7 +197,7 @@ def test_the_roles_gate_on_the_service_address_and_the_bgp_session():
                                      "service_addresses": ["198.18.0.10/32", "fd5a:fe::10/128"]}))
     assert [(c["protocol"], c["min_exported"]) for c in bgp] == [("lb_ha_peer", 2)]
     vrrp = parse_checks(lb_ha_checks({"mode": "vrrp", "bare_addresses": ["198.18.1.100"]}))
-    assert [(c["type"], c["warn"]) for c in vrrp] == [("http", True), ("address_held", False)]
+    assert [(c["type"], c["warn"], c["after_rollback"]) for c in vrrp] == [("http", True, True), ("address_held", False, False)]
 
 
 @pytest.mark.parametrize("params, field", [
