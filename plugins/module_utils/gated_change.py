@@ -35,6 +35,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported, the import only keeps sanity's compile test quiet
     from urlparse import urlsplit  # pylint: disable=import-error
 
+from ansible_collections.safespring.netsec.plugins.module_utils._files import read_text
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError, field_path
 
 # The daemon's own validator ({path} is the candidate file), its systemd unit, how its native
@@ -560,14 +561,6 @@ class Health(object):
 
 # --- the change ---------------------------------------------------------------------------
 
-def _read(path):
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            return handle.read()
-    except IOError:
-        return None
-
-
 def _write_candidate(path, content, request, like):
     """The candidate beside the live file, 0600 from creation, then its final owner and mode."""
     if os.path.exists(path):
@@ -612,7 +605,7 @@ def _metadata_drift(request, dest):
 def apply_change(request, check_mode=False, run=run_argv, clock=time.monotonic, sleep=time.sleep):
     """The whole gated change; a result dict (failed: msg when it did not stick)."""
     dest = request["dest"]
-    live = _read(dest)
+    live = read_text(dest)
     action = plan(live, request["content"])
     result = {"changed": False, "rolled_back": False, "change": action, "dest": dest, "warnings": []}
     if request["content"] is not None:

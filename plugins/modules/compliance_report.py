@@ -173,6 +173,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.safespring.netsec.plugins.module_utils._files import read_text
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils import report
 from ansible_collections.safespring.netsec.plugins.module_utils.compliance import drift, locations, mapping, oscal, sarif
@@ -180,16 +181,8 @@ from ansible_collections.safespring.netsec.plugins.module_utils.compliance impor
 VERSION = "0.1.0"
 
 
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
 def _write(path, content, check_mode):
-    if _read(path) == content:
+    if read_text(path) == content:
         return False
     if not check_mode:
         tmp = path + ".tmp"
@@ -257,11 +250,11 @@ def main():
         }, document
 
     # Same controls as last time: keep the previous report (and its time, and its drift report) as it is.
-    previous_json = _read(files["json"])
-    previous = report.generated_at_of(_read(files["markdown"]))
+    previous_json = read_text(files["json"])
+    previous = report.generated_at_of(read_text(files["markdown"]))
     contents = render_all(p["generated_at"] or previous)[0] if (p["generated_at"] or previous) else None
     changes = []
-    if contents is None or any(_read(files[k]) != contents[k] for k in files):
+    if contents is None or any(read_text(files[k]) != contents[k] for k in files):
         contents, document = render_all(p["generated_at"] or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"))
         compared = drift.compare(drift.load(previous_json), document)
         changes = compared["changes"]

@@ -78,18 +78,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.safespring.netsec.plugins.module_utils import _typed
 
+from ansible_collections.safespring.netsec.plugins.module_utils._files import read_text
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils._secrets import write_private
 from ansible_collections.safespring.netsec.plugins.module_utils.haproxy import certificates as C
 from ansible_collections.safespring.netsec.plugins.module_utils.haproxy.runtime_api import RuntimeAPI, arg
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def run(module):
@@ -99,7 +92,7 @@ def run(module):
     given = C.challenges(params["challenge_data"]) if params["challenge_data"] is not None else None
     api = RuntimeAPI(params["runtime_socket"])
     live = api.map_entries(map_file) if api.available() and api.map_loaded(map_file) else None
-    file_text = _read(map_file)
+    file_text = read_text(map_file)
     file_entries = C.parse_map(file_text)
     # state=absent without challenge_data: every token, in the file and in the running haproxy.
     wanted = given if given is not None else dict.fromkeys(set(file_entries) | set(live or {}), "")

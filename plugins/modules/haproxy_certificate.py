@@ -125,18 +125,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.safespring.netsec.plugins.module_utils import _typed
 
+from ansible_collections.safespring.netsec.plugins.module_utils._files import read_text
 from ansible_collections.safespring.netsec.plugins.module_utils._errors import NetsecError
 from ansible_collections.safespring.netsec.plugins.module_utils._secrets import write_private
 from ansible_collections.safespring.netsec.plugins.module_utils.haproxy import certificates as C
 from ansible_collections.safespring.netsec.plugins.module_utils.haproxy.runtime_api import RuntimeAPI, arg
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def _path(value, field):
@@ -146,7 +139,7 @@ def _path(value, field):
 
 def _source(params, inline, path):
     if params[path] is not None:
-        text = _read(params[path])
+        text = read_text(params[path])
         if text is None:
             raise NetsecError("cannot be read", field=path, fix="check the file exists and is readable")
         return text
@@ -175,10 +168,10 @@ def run(module):
     if api.available():
         info = api.cert_info(path)
         live = {"known": bool(info), "fingerprint": (info.get("SHA1 FingerPrint") or "").upper() or None}
-    file_text = _read(path)
+    file_text = read_text(path)
     plan = C.plan_certificate(path, text, fp, file_text, live, crt_list)
     line = C.crt_list_line(path, sni)
-    list_text = _read(crt_list) if crt_list else None
+    list_text = read_text(crt_list) if crt_list else None
     add_line = plan["runtime"] == "add" and line not in (list_text or "").splitlines()
 
     changed = plan["write_file"] or plan["runtime"] is not None or add_line
@@ -207,8 +200,8 @@ def retire(module, path, crt_list):
         raise NetsecError("is a directory", field="path", fix="give the certificate file, exactly as the crt-list names it")
     api = RuntimeAPI(module.params["runtime_socket"])
     live = api.retire_state(path) if api.available() else None
-    file_text = _read(path) if os.path.exists(path) else None
-    list_text = _read(crt_list) if crt_list else None
+    file_text = read_text(path) if os.path.exists(path) else None
+    list_text = read_text(crt_list) if crt_list else None
     plan = C.plan_retire(path, crt_list, file_text, list_text, live)
     changed = C.plan_changes(plan)
     live_fp = live["fingerprint"] if live else None
